@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ChasingConfig(AppConfig):
+    name = "qiantou.chasing"
+    label = "chasing"

@@ -1,0 +1,107 @@
+"""Chinese text normalisation shared by the importer, the unit-name resolver and the data check.
+
+Pure Python, no Django. Conversions use OpenCC's published configurations (``t2s`` character-wise,
+``tw2sp`` with Taiwan vocabulary reverted, e.g. 資訊 → 信息, 軟體 → 软件).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import cache
+
+import opencc
+
+__all__ = [
+    "fold_brackets",
+    "is_mostly_traditional",
+    "nfkc",
+    "normalize_name",
+    "strip_pinyin",
+    "to_simplified",
+]
+
+# Pinyin annotation after a Han character: "務(wù)", "據（jù）". Tone-marked Latin letters or
+# numbered pinyin ("wu4") inside ASCII or full-width round brackets.
+_PINYIN_SYLLABLE = r"[a-zA-Zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ]{1,7}[1-5]?"
+_PINYIN_RE = re.compile(
+    r"(?<=[\u3400-\u9fff])\s?[(（]\s?" + _PINYIN_SYLLABLE + r"(?:\s" + _PINYIN_SYLLABLE + r")*\s?[)）]"
+)
+_TONE_MARKS = set("āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ")
+
+
+def strip_pinyin(text: str) -> str:
+    """Remove inline pinyin annotations such as ``務(wù)`` → ``務``.
+
+    Only a bracket right after a Han character and holding one or more pinyin syllables is removed;
+    a syllable must carry a tone mark or a tone digit, or the bracket must be short lowercase ASCII,
+    so that ``（PPP）`` or ``(A)`` stay.
+    """
+
+    def _replace(match: re.Match[str]) -> str:
+        inner = match.group(0).strip(" (（)）")
+        if any(ch in _TONE_MARKS for ch in inner) or re.search(r"[a-z][1-5]\b", inner):
+            return ""
+        if inner.islower() and len(inner) <= 6 and inner.isascii() and inner.isalpha():
+            return ""
+        return match.group(0)
+
+    return _PINYIN_RE.sub(_replace, text)
+
+
+def nfkc(text: str) -> str:
+    """Unicode NFKC: full-width letters, digits and brackets become ASCII (（ → ()."""
+    return unicodedata.normalize("NFKC", text)
+
+
+@cache
+def _converter(config: str) -> opencc.OpenCC:
+    return opencc.OpenCC(config)
+
+
+def to_simplified(text: str, *, vocabulary: bool = False) -> str:
+    """Traditional → simplified. ``vocabulary=True`` also reverts Taiwan vocabulary (OpenCC ``tw2sp``).
+
+    Apply ``vocabulary`` only to text known to be traditional: on simplified text it would turn
+    执行 into 运行.
+    """
+    return _converter("tw2sp" if vocabulary else "t2s").convert(text)
+
+
+def is_mostly_traditional(text: str, threshold: float = 0.02) -> bool:
+    """True when at least ``threshold`` of the Han characters change under traditional → simplified."""
+    han = [ch for ch in text if "\u4e00" <= ch <= "\u9fff"]
+    if not han:
+        return False
+    sample = "".join(han[:20000])
+    converted = to_simplified(sample)
+    changed = sum(1 for a, b in zip(sample, converted, strict=False) if a != b)
+    return changed / len(sample) >= threshold
+
+
+_BRACKETS = str.maketrans({
+    "〔": "(", "〕": ")", "［": "(", "］": ")", "[": "(", "]": ")", "【": "(", "】": ")",
+    "<": "(", ">": ")", "＜": "(", "＞": ")", "〈": "(", "〉": ")", "《": "(", "》": ")",
+    "（": "(", "）": ")", "｛": "(", "｝": ")", "{": "(", "}": ")",
+})
+
+
+def fold_brackets(text: str) -> str:
+    """Map every bracket kind (〔〕 ［］ 【】 <> 〈〉 （）…) to ASCII round brackets."""
+    return text.translate(_BRACKETS)
+
+
+_SPACE_RE = re.compile(r"[\s\u3000\u00a0\u200b\ufeff]+")
+
+
+def normalize_name(name: str, *, vocabulary: bool = False) -> str:
+    """Canonical key for a unit name: pinyin stripped, NFKC, simplified, brackets folded, no spaces.
+
+    ``各縣<市、區>人民政府`` → ``各县(市、区)人民政府``. Used for exact lookups; the resolver adds
+    aliases, former names and fuzzy matching on top.
+    """
+    text = strip_pinyin(name)
+    text = nfkc(text)
+    text = to_simplified(text, vocabulary=vocabulary)
+    text = fold_brackets(text)
+    return _SPACE_RE.sub("", text)
