@@ -29,7 +29,9 @@ DEBUG = env_bool("QIANTOU_DEBUG", False)
 SECRET_KEY = os.environ.get("QIANTOU_SECRET_KEY") or "insecure-dev-key-change-me-" + "0" * 32
 if os.environ.get("QIANTOU_SECRET_KEY_FILE"):
     SECRET_KEY = Path(os.environ["QIANTOU_SECRET_KEY_FILE"]).read_text(encoding="utf-8").strip()
-ALLOWED_HOSTS = [h for h in os.environ.get("QIANTOU_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
+ALLOWED_HOSTS = [
+    h for h in os.environ.get("QIANTOU_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h
+]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -103,7 +105,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "qiantou.sqlite3",
+            "NAME": str(DATA_DIR / "qiantou.sqlite3"),
             "OPTIONS": dict(_SQLITE_OPTIONS),
         }
     }
