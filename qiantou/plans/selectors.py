@@ -1,0 +1,212 @@
+"""Reads of plans and tasks, scoped to what the user may see (the querysets mirror ``rules.py``).
+
+Every function takes the user first and returns only rows that user may see; a missing row and an
+invisible row look the same (``Http404``), so existence is never revealed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from qiantou.accounts.rules import is_business_user_, is_overseer_
+from qiantou.plans.models import Plan, PlanStatus, Task, TaskStatus, TaskUnit, TaskUnitRole
+from qiantou.plans.rules import CIRCULATED_STATUSES
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def today() -> dt.date:
+    """Today's calendar date in Asia/Shanghai (deadlines are dates on the official calendar)."""
+    return timezone.now().astimezone(SHANGHAI).date()
+
+
+def _visible_plan_q(user: Any) -> Q | None:
+    """A ``Q`` on Plan for what ``user`` sees; None means everything, ``Q(pk__in=[])`` nothing."""
+    if not is_business_user_(user):
+        return Q(pk__in=[])
+    if is_overseer_(user):
+        return None
+    unit_id = user.unit_id
+    if unit_id is None:
+        return Q(pk__in=[])
+    on_a_task = TaskUnit.objects.filter(unit_id=unit_id, task__plan_id=OuterRef("pk"))
+    return (
+        Q(lead_unit_id=unit_id)
+        | Q(issuing_unit_id=unit_id)
+        | (Q(status__in=list(CIRCULATED_STATUSES)) & Q(Exists(on_a_task)))
+    )
+
+
+def plan_list_for(user: Any) -> QuerySet[Plan]:
+    """Plans ``user`` may see, newest first, with lead and issuing units joined."""
+    qs = Plan.objects.select_related("lead_unit", "issuing_unit")
+    q = _visible_plan_q(user)
+    return qs if q is None else qs.filter(q)
+
+
+def plan_get_for(user: Any, pk: Any) -> Plan:
+    """The plan ``pk`` if ``user`` may see it; ``Http404`` when missing or not visible."""
+    try:
+        return plan_list_for(user).get(pk=pk)
+    except (Plan.DoesNotExist, ValueError, TypeError):
+        raise Http404(_("未找到该方案，或您无权查看。")) from None
+
+
+def _visible_task_q(user: Any) -> Q | None:
+    """A ``Q`` on Task for what ``user`` sees; None means everything."""
+    if not is_business_user_(user):
+        return Q(pk__in=[])
+    if is_overseer_(user):
+        return None
+    unit_id = user.unit_id
+    if unit_id is None:
+        return Q(pk__in=[])
+    visible_plans = plan_list_for(user).values("pk")
+    on_this_task = TaskUnit.objects.filter(task_id=OuterRef("pk"), unit_id=unit_id)
+    return Q(plan_id__in=visible_plans) & (
+        Q(restricted=False) | Q(plan__lead_unit_id=unit_id) | Q(Exists(on_this_task))
+    )
+
+
+def task_list_for(
+    user: Any,
+    *,
+    plan: Plan | int | None = None,
+    unit: Any = None,
+    status: str | None = None,
+    overdue: bool | None = None,
+    q: str | None = None,
+) -> QuerySet[Task]:
+    """Tasks ``user`` may see, in plan then printed order, filtered.
+
+    ``plan``: a Plan or its id; ``unit``: a Unit or its id — tasks naming that unit (lead or
+    cooperating); ``status``: a ``TaskStatus`` value; ``overdue``: True for open tasks whose deadline
+    is before today (Asia/Shanghai), False for the others; ``q``: a substring of the number or text.
+    """
+    qs = Task.objects.all()
+    visible = _visible_task_q(user)
+    if visible is not None:
+        qs = qs.filter(visible)
+    if plan is not None:
+        qs = qs.filter(plan_id=getattr(plan, "pk", plan))
+    if unit is not None:
+        unit_id = getattr(unit, "pk", unit)
+        qs = qs.filter(Exists(TaskUnit.objects.filter(task_id=OuterRef("pk"), unit_id=unit_id)))
+    if status:
+        qs = qs.filter(status=status)
+    if overdue is not None:
+        late = Q(status=TaskStatus.OPEN, deadline__lt=today())
+        qs = qs.filter(late) if overdue else qs.exclude(late)
+    if q:
+        q = q.strip()
+        if q:
+            qs = qs.filter(Q(text__icontains=q) | Q(no__icontains=q))
+    return qs.order_by("plan_id", "position", "id")
+
+
+def task_get_for(user: Any, pk: Any) -> Task:
+    """The task ``pk`` (with its plan) if ``user`` may see it; ``Http404`` when missing or not visible."""
+    try:
+        return task_list_for(user).select_related("plan", "plan__lead_unit").get(pk=pk)
+    except (Task.DoesNotExist, ValueError, TypeError):
+        raise Http404(_("未找到该任务，或您无权查看。")) from None
+
+
+def with_units(qs: QuerySet[Task]) -> QuerySet[Task]:
+    """Prefetch each task's named units (``task_units``, printed order, with the unit)."""
+    return qs.prefetch_related(
+        Prefetch(
+            "task_units",
+            queryset=TaskUnit.objects.select_related("unit").order_by("role", "position", "id"),
+        )
+    )
+
+
+def task_units_by_role(task: Task) -> dict[str, list[TaskUnit]]:
+    """``{"lead": [...], "cooperating": [...], "generic": [...]}`` in printed order (uses the prefetch)."""
+    out: dict[str, list[TaskUnit]] = {r: [] for r in TaskUnitRole.values}
+    for tu in sorted(task.task_units.all(), key=lambda t: (t.position, t.pk)):
+        out.setdefault(tu.role, []).append(tu)
+    return out
+
+
+def plan_task_tree(plan: Plan, user: Any) -> list[dict[str, Any]]:
+    """The plan's visible tasks as a tree for the plan page, in printed order, in two queries.
+
+    Each node: ``{"task": Task, "lead_units": [TaskUnit], "cooperating_units": [TaskUnit],
+    "generic_units": [TaskUnit], "overdue": bool, "depth": int, "children": [node]}``. A task whose
+    parent is hidden (restricted) is shown at the top level rather than dropped.
+    """
+    tasks = list(with_units(task_list_for(user, plan=plan)))
+    day = today()
+    nodes: dict[int, dict[str, Any]] = {}
+    for task in tasks:
+        units = task_units_by_role(task)
+        nodes[task.pk] = {
+            "task": task,
+            "lead_units": units[TaskUnitRole.LEAD],
+            "cooperating_units": units[TaskUnitRole.COOPERATING],
+            "generic_units": units[TaskUnitRole.GENERIC],
+            "overdue": task.status == TaskStatus.OPEN and task.deadline is not None and task.deadline < day,
+            "depth": 0,
+            "children": [],
+        }
+    roots: list[dict[str, Any]] = []
+    for task in tasks:
+        node = nodes[task.pk]
+        parent = nodes.get(task.parent_id) if task.parent_id else None
+        (parent["children"] if parent else roots).append(node)
+
+    def set_depth(items: list[dict[str, Any]], depth: int) -> None:
+        for item in items:
+            item["depth"] = depth
+            set_depth(item["children"], depth + 1)
+
+    set_depth(roots, 0)
+    return roots
+
+
+def flatten_tree(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The nodes of :func:`plan_task_tree` depth-first, in printed order (for a flat table)."""
+    out: list[dict[str, Any]] = []
+    for node in nodes:
+        out.append(node)
+        out.extend(flatten_tree(node["children"]))
+    return out
+
+
+def unit_task_counts_for(user: Any) -> dict[str, int]:
+    """Counts for a home page: the user's unit's visible open and overdue tasks, as lead and as cooperating.
+
+    Keys: ``lead_open``, ``lead_overdue``, ``cooperating_open``, ``cooperating_overdue``; all zero
+    for users without a unit or without business visibility.
+    """
+    counts = {"lead_open": 0, "lead_overdue": 0, "cooperating_open": 0, "cooperating_overdue": 0}
+    unit_id = getattr(user, "unit_id", None)
+    if not is_business_user_(user) or unit_id is None:
+        return counts
+    day = today()
+    base = task_list_for(user, status=TaskStatus.OPEN)
+    for role, prefix in ((TaskUnitRole.LEAD, "lead"), (TaskUnitRole.COOPERATING, "cooperating")):
+        named = TaskUnit.objects.filter(task_id=OuterRef("pk"), unit_id=unit_id, role=role)
+        agg = base.filter(Exists(named)).aggregate(
+            open=Count("pk"), overdue=Count("pk", filter=Q(deadline__lt=day))
+        )
+        counts[f"{prefix}_open"] = agg["open"] or 0
+        counts[f"{prefix}_overdue"] = agg["overdue"] or 0
+    return counts
+
+
+def plan_status_counts_for(user: Any) -> dict[str, int]:
+    """How many visible plans are in each status (``{"draft": n, ...}``, every status present)."""
+    counts = dict.fromkeys(PlanStatus.values, 0)
+    for row in plan_list_for(user).order_by().values("status").annotate(n=Count("pk")):
+        counts[row["status"]] = row["n"]
+    return counts
