@@ -1,14 +1,11 @@
-"""Role predicates (django-rules) shared by every app, and the unit-directory and audit permissions.
+"""Role predicates (django-rules) shared by every app.
 
 What a user may see and do follows only from ``user.unit`` and ``user.role`` — never from a name
 printed in a plan's text. The three administrator roles (三员: system, security administrator and
 security auditor) manage the system and see no business data (plans, tasks).
 
-Permissions defined here (the names the web UI and the API check with ``user.has_perm``):
-
-- ``units.view_unit``   — any active user (the directory is reference data everyone needs);
-- ``units.change_unit`` — the system administrator (maintains the directory);
-- ``audit.view_events`` — auditor, supervision office and security auditor (read the whole record).
+The permissions themselves live in each app's ``rules.py`` (``units.*`` in units, ``plans.*`` and,
+unless the audit app defines it, ``audit.view_events`` in plans).
 """
 
 from __future__ import annotations
@@ -102,7 +99,3 @@ def is_editor_role(user: Any) -> bool:
     """Handler or unit head with a unit."""
     return is_editor_role_(user)
 
-
-rules.add_perm("units.view_unit", is_active_user)
-rules.add_perm("units.change_unit", is_system_admin)
-rules.add_perm("audit.view_events", is_event_reader)

@@ -14,6 +14,9 @@ Visibility (issue 2, item 4 — it follows from the user's unit and role, never 
 Permissions: ``plans.view_plan``, ``plans.add_plan`` (no object), ``plans.change_plan``,
 ``plans.view_task``, ``plans.add_task`` (object: the plan), ``plans.change_task``,
 ``plans.delete_task``. With no object, ``view_*`` means "may list" and ``change_*`` "may edit some".
+
+Also ``audit.view_events`` (auditor, supervision office, security auditor read the whole record),
+unless the audit app's own ``rules.py`` (loaded before this one) already defines it.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from qiantou.accounts.rules import (
     is_business_user_,
     is_editor_role,
     is_editor_role_,
+    is_event_reader,
     is_overseer_,
 )
 from qiantou.plans.models import Plan, PlanStatus, Task, TaskUnit
@@ -121,3 +125,6 @@ rules.add_perm("plans.view_task", can_view_task)
 rules.add_perm("plans.add_task", is_plan_editor & is_draft_plan)
 rules.add_perm("plans.change_task", can_edit_task)
 rules.add_perm("plans.delete_task", can_edit_task)
+
+if not rules.perm_exists("audit.view_events"):
+    rules.add_perm("audit.view_events", is_event_reader)
