@@ -172,8 +172,8 @@ def fix_mojibake(line: str) -> tuple[str, bool]:
     """
     if line.isascii():
         return line, False
-    fixed, lost = _fix_gbk_mojibake(line)
-    if lost + line.count(REPLACEMENT) > MAX_LOST_PER_LINE:
+    fixed, _lost = _fix_gbk_mojibake(line)
+    if fixed.count(REPLACEMENT) > MAX_LOST_PER_LINE:
         return line, True
     return _fix_latin_mojibake(fixed), False
 

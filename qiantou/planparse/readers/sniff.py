@@ -121,14 +121,12 @@ def _looks_binary(head: bytes) -> bool:
         return False
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return False  # UTF-16 text
-    nul = head.count(0)
-    if nul:
+    if head.count(0):
         even = head[0::2].count(0)
         odd = head[1::2].count(0)
-        # UTF-16 without BOM: NULs sit on one side only
-        if not (min(even, odd) < 0.02 * len(head) and max(even, odd) > 0.2 * len(head) / 2):
-            return True
-        return False
+        # UTF-16 without BOM: the NULs (high bytes of ASCII characters) sit on one side only
+        # (a CJK character such as U+4E00 一 puts an occasional NUL on the other side)
+        return not (max(even, odd) >= 2 and min(even, odd) * 4 < max(even, odd))
     controls = sum(1 for b in head if b < 0x20 and b not in (9, 10, 12, 13, 27))
     return controls > len(head) * 0.05
 

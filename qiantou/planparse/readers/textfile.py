@@ -20,16 +20,15 @@ _BOMS = (
 
 
 def _looks_utf16(data: bytes) -> str | None:
-    """UTF-16 without a BOM: many NUL bytes on one side of each pair (ASCII-heavy text)."""
-    sample = data[:4000]
-    if len(sample) < 4:
+    """UTF-16 without a BOM: NUL bytes (the high byte of ASCII characters) on one side of each pair only."""
+    sample = data[:20000]
+    if len(sample) < 4 or len(sample) % 2:
         return None
     even_nul = sample[0::2].count(0)
     odd_nul = sample[1::2].count(0)
-    half = len(sample) / 2
-    if odd_nul > half * 0.3 and even_nul < half * 0.05:
+    if odd_nul >= 2 and even_nul * 4 < odd_nul:
         return "utf-16-le"
-    if even_nul > half * 0.3 and odd_nul < half * 0.05:
+    if even_nul >= 2 and odd_nul * 4 < even_nul:
         return "utf-16-be"
     return None
 
@@ -76,9 +75,11 @@ def decode_text(data: bytes, filename: str, declared: str | None = None) -> tupl
     utf16 = _looks_utf16(data)
     if utf16:
         try:
-            return data.decode(utf16), "utf-16"
+            decoded = data.decode(utf16)
         except UnicodeDecodeError:
-            pass
+            decoded = ""
+        if decoded and _han_score(decoded) > 0.9:
+            return decoded, "utf-16"
     candidates: list[tuple[float, str, str]] = []
     for enc in ("gb18030", "big5hkscs"):
         try:
