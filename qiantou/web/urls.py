@@ -3,24 +3,27 @@
 from importlib import import_module
 
 from django.contrib.auth import views as auth_views
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.urls import URLPattern, URLResolver, include, path
 
-
-def home(request: HttpRequest) -> HttpResponse:
-    """Placeholder home page; replaced by the role home pages."""
-    return render(request, "base.html", {})
-
+from qiantou.web import views
 
 urlpatterns: list[URLPattern | URLResolver] = [
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("", home, name="home"),
+    path("", views.home, name="home"),
 ]
 
-for _app in ["units", "plans", "audit", "consultation", "approvals", "chasing", "assessment",
-             "allocation", "matching"]:
+for _app in [
+    "units",
+    "plans",
+    "audit",
+    "consultation",
+    "approvals",
+    "chasing",
+    "assessment",
+    "allocation",
+    "matching",
+]:
     try:
         import_module(f"qiantou.{_app}.urls")
     except ModuleNotFoundError as exc:
