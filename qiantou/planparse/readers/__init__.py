@@ -149,4 +149,6 @@ def _check_text(paragraphs: list, filename: str) -> None:  # type: ignore[type-a
         raise PlanFileError(filename, "文件中没有可读取的文字")
     bad = sum(1 for ch in text if (ord(ch) < 32 and ch not in "\t\n\r\f") or ch == "\ufffd")
     if bad > max(20, len(text) * 0.1):
-        raise PlanFileError(filename, f"无法识别的文件内容（不是文本，也不是支持的文档格式），{_SUPPORTED}")
+        raise PlanFileError(
+            filename, f"不支持的文件类型（无法识别的内容，不是文本也不是支持的文档格式），{_SUPPORTED}"
+        )
