@@ -1,0 +1,144 @@
+"""Who reads the record: the selectors and ``/api/audit/`` per role (the audit trail, permission matrix)."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from qiantou.accounts.models import User
+from qiantou.audit import chain
+from qiantou.audit.selectors import audit_events_all, audit_events_for
+from qiantou.audit.services import audit_record
+from qiantou.plans.models import PlanStatus
+from qiantou.plans.tests.factories import World, make_plan, make_task, make_world
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world() -> World:
+    return make_world()
+
+
+@pytest.fixture
+def trail(world: World) -> dict[str, Any]:
+    """A consulting plan of the lead unit with an open and a restricted task, and an unrelated plan."""
+    plan = make_plan(world.lead, status=PlanStatus.CONSULTING)
+    task = make_task(plan, no="1", lead=[world.lead], cooperating=[world.named])
+    secret = make_task(plan, no="2", lead=[world.lead], restricted=True)
+    other_plan = make_plan(world.other, status=PlanStatus.DRAFT, title="别的方案")
+    events = {
+        "plan": audit_record(actor=world.handler, action="plan.create", obj=plan),
+        "task": audit_record(
+            actor=world.handler, action="task.assign", obj=task, payload={"unit": "市司法局"}
+        ),
+        "secret": audit_record(actor=world.handler, action="task.assign", obj=secret),
+        "other": audit_record(actor=None, action="plan.create", obj=other_plan),
+    }
+    return {"plan": plan, "task": task, "secret": secret, "other_plan": other_plan, "events": events}
+
+
+def seqs(qs: Any) -> list[int]:
+    return [e.seq for e in qs]
+
+
+def test_plan_trail_includes_visible_children_only(world: World, trail: dict[str, Any]) -> None:
+    ev = trail["events"]
+    # The lead unit's handler sees the plan, both tasks (restricted ones too: its own plan).
+    assert seqs(audit_events_for(world.handler, trail["plan"])) == [
+        ev["plan"].seq,
+        ev["task"].seq,
+        ev["secret"].seq,
+    ]
+    # The cooperating unit's liaison sees the plan's trail without the restricted task's events.
+    assert seqs(audit_events_for(world.named_liaison, trail["plan"])) == [ev["plan"].seq, ev["task"].seq]
+    # A task's own trail; the object given as a type and id.
+    assert seqs(audit_events_for(world.named_liaison, ("plans.task", trail["task"].pk))) == [ev["task"].seq]
+    assert seqs(audit_events_for(world.handler, "plans.plan", trail["plan"].pk, children=False)) == [
+        ev["plan"].seq
+    ]
+
+
+def test_whole_record_for_auditor_roles_only(world: World, trail: dict[str, Any]) -> None:
+    for user in (world.auditor, world.supervision, world.secauditor):
+        assert audit_events_all(user).count() == 4, user.role
+        assert len(seqs(audit_events_for(user, trail["plan"]))) == 3
+    for user in (world.handler, world.named_liaison, world.sysadmin, world.secadmin):
+        assert not audit_events_all(user).exists(), user.role
+        assert user.has_perm("audit.view_events") is False
+
+
+def client_for(user: User | None) -> Client:
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def test_api_events_per_role(world: World, trail: dict[str, Any]) -> None:
+    plan, other = trail["plan"], trail["other_plan"]
+    url = f"/api/audit/events?object_type=plans.plan&object_id={plan.pk}"
+    ok = {"handler": 3, "unit_head": 3, "named_liaison": 2, "auditor": 3, "supervision": 3, "secauditor": 3}
+    for name, n in ok.items():
+        response = client_for(getattr(world, name)).get(url)
+        assert response.status_code == 200, name
+        assert response.json()["count"] == n, name
+    # Units that may not see the plan get 404, exactly as for a plan that does not exist.
+    for name in ("other_liaison", "sysadmin", "secadmin"):
+        response = client_for(getattr(world, name)).get(url)
+        assert response.status_code == 404, name
+        missing = client_for(getattr(world, name)).get(
+            "/api/audit/events?object_type=plans.plan&object_id=999999"
+        )
+        assert missing.status_code == 404 and missing.json() == response.json()
+    # A draft plan of another unit: even its existence is hidden from the lead unit's handler.
+    assert (
+        client_for(world.handler)
+        .get(f"/api/audit/events?object_type=plans.plan&object_id={other.pk}")
+        .status_code
+        == 404
+    )
+    # The whole record without a filter: readers only.
+    assert client_for(world.auditor).get("/api/audit/events").json()["count"] == 4
+    assert client_for(world.handler).get("/api/audit/events").status_code == 404
+    assert client_for(None).get(url).status_code == 401
+    item = client_for(world.handler).get(url).json()["items"][1]
+    assert (
+        item["action"] == "task.assign" and item["payload"] == {"unit": "市司法局"} and item["alg"] == "sm3"
+    )
+
+
+def test_api_verify_head_export(world: World, trail: dict[str, Any]) -> None:
+    head = trail["events"]["other"]
+    for name in ("auditor", "supervision", "secauditor"):
+        data = client_for(getattr(world, name)).get("/api/audit/verify").json()
+        assert data["ok"] is True and data["count"] == 4 and data["head_hash"] == head.hash, name
+    assert client_for(world.auditor).get("/api/audit/head").json() == {"seq": head.seq, "hash": head.hash}
+    for name in ("handler", "named_liaison", "sysadmin", "secadmin"):
+        for path in ("/api/audit/verify", "/api/audit/head", "/api/audit/export"):
+            assert client_for(getattr(world, name)).get(path).status_code == 403, (name, path)
+    assert client_for(None).get("/api/audit/verify").status_code == 401
+
+    response = client_for(world.auditor).get("/api/audit/export")
+    assert response.status_code == 200
+    bundle = b"".join(response.streaming_content).decode()  # type: ignore[attr-defined]
+    result = chain.verify_bundle(io.StringIO(bundle), expect_head=head.hash)
+    assert result.ok and result.count == 4
+
+
+def test_api_verify_reports_the_broken_event(world: World, trail: dict[str, Any]) -> None:
+    task_event = trail["events"]["task"]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL session_replication_role = replica")
+        else:
+            cursor.execute("DROP TRIGGER audit_auditevent_no_update")
+        cursor.execute("UPDATE audit_auditevent SET actor_name = '别人' WHERE seq = %s", [task_event.seq])
+    data = client_for(world.auditor).get("/api/audit/verify").json()
+    assert (
+        data["ok"] is False and data["broken_seq"] == task_event.seq and data["reason"] == "fields:actor_name"
+    )
