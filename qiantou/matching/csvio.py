@@ -206,13 +206,14 @@ def read_registry(source: str | Path | bytes, *, label: str = "registry.csv") ->
     return reg
 
 
-def write_issues(path: Path, issues: list[Issue], *, side: str) -> None:
+def write_issues(path: Path, groups: list[tuple[str, list[Issue]]]) -> None:
     """Write the rows that could not be fully checked: ``side,row,record_id,field,message``."""
     with path.open("w", encoding="utf-8", newline="") as fh:
-        w = csv.writer(fh)
+        w = csv.writer(fh, lineterminator="\n")
         w.writerow(["side", "row", "record_id", "field", "message"])
-        for i in issues:
-            w.writerow([side, i.row, i.record_id, i.field, i.message])
+        for side, issues in groups:
+            for i in issues:
+                w.writerow([side, i.row, i.record_id, i.field, i.message])
 
 
 def result_csv_bytes(rows: Iterable[tuple[str, str, str, str, str, int]]) -> bytes:

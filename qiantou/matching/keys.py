@@ -19,6 +19,7 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass
+from operator import mul
 
 from qiantou.textnorm import to_simplified
 
@@ -60,8 +61,9 @@ class IdNumberError(ValueError):
 
 def check_digit(first17: str) -> str:
     """GB 11643-1999 check digit (ISO 7064 MOD 11-2) of 17 digits."""
-    total = sum(int(c) * w for c, w in zip(first17, _WEIGHTS, strict=True))
-    return _CHECK[total % 11]
+    if len(first17) != 17:
+        raise ValueError("check_digit takes 17 digits")
+    return _CHECK[sum(map(mul, map(int, first17), _WEIGHTS)) % 11]
 
 
 def canonical_id(raw: str, *, today: dt.date | None = None) -> str:
@@ -72,7 +74,8 @@ def canonical_id(raw: str, *, today: dt.date | None = None) -> str:
     length, non-digits, an unknown province code, an impossible or future birth date, or a wrong
     check digit (the message names the expected digit).
     """
-    text = unicodedata.normalize("NFKC", raw or "").strip().lstrip("'").upper()
+    raw = raw or ""
+    text = (raw if raw.isascii() else unicodedata.normalize("NFKC", raw)).strip().lstrip("'").upper()
     text = _ID_STRIP.sub("", text)
     if not text:
         raise IdNumberError("身份号码为空")
@@ -161,9 +164,14 @@ _DATE_RE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s
 def parse_date(raw: str) -> dt.date | None:
     """A calendar date from ``2024-01-31``, ``2024/1/31``, ``2024.1.31``, ``2024年1月31日`` or
     ``20240131``; None for empty text; ValueError for anything else."""
-    text = unicodedata.normalize("NFKC", raw or "").strip()
+    text = raw.strip() if raw and raw.isascii() else unicodedata.normalize("NFKC", raw or "").strip()
     if not text:
         return None
+    if len(text) == 10 and text[4] == "-" and text[7] == "-":
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            pass
     if len(text) == 8 and text.isdigit():
         return dt.date(int(text[:4]), int(text[4:6]), int(text[6:]))
     m = _DATE_RE.match(text)
@@ -189,7 +197,7 @@ def id_key(canonical: str) -> bytes:
 
 def name_key(name: str, birth: dt.date, sex: str) -> bytes:
     """OPRF input for name + birth date + sex (name already normalised)."""
-    return b"NB|" + name.encode("utf-8") + b"|" + birth.strftime("%Y%m%d").encode() + b"|" + sex.encode()
+    return f"NB|{name}|{birth.year:04d}{birth.month:02d}{birth.day:02d}|{sex}".encode()
 
 
 def person_keys(id_number: str, name_normalized: str, birth_raw: str, sex_raw: str) -> PersonKeys:

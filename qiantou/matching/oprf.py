@@ -166,4 +166,3 @@ def verify_proof(suite: Suite, pk: bytes, cs: Sequence[bytes], ds: Sequence[byte
     except group.GroupError:
         return False
     return _challenge(suite, pk, m, z, t2, t3) == c
-

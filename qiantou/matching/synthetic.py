@@ -32,6 +32,7 @@ _DOTS = ["·", "・", "•", "‧", "･", "．", "∙"]
 _FULLWIDTH = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
 IN_CUSTODY = ("收监执行", "看守所羁押")
 NOT_IN_CUSTODY = ("监外执行", "假释", "社区矫正")
+DEFAULT_AS_OF = dt.date(2025, 6, 30)  # "today" of the generated data, for open-ended overlaps
 
 
 @dataclass
@@ -154,7 +155,7 @@ def generate(
     recipient but are someone else (same-name collisions); episodes straddle the benefit edges.
     """
     rng = random.Random(seed)
-    as_of = as_of or dt.date(2025, 6, 30)
+    as_of = as_of or DEFAULT_AS_OF
     ds = Dataset(b"", b"")
     roll_rows: list[list[str]] = []
     reg_rows: list[list[str]] = []

@@ -1,0 +1,148 @@
+"""Benchmark of the data check (issue 8) against the group-operation limit measured in the same run.
+
+    .venv/bin/python bench/matching.py                 # 1e5 roll x 1e5 registry, then 1e6 x 1e5
+    .venv/bin/python bench/matching.py --size 20000    # a short run: 2e4 x 2e4 only
+    .venv/bin/python bench/matching.py --size 100000 --large 0   # skip 1e6 x 1e5
+
+1. Measures libsodium's ristretto255 scalar multiplications/s and hash-to-group (one-way map)/s
+   with all cores busy (one tight ctypes loop per core, the least overhead Python allows).
+2. Generates a roll and a registry with known truth (not timed), then times ``pipeline.run_local``:
+   both sides, both keys per person, round files written to and read back from disk, RESULT.csv.
+3. Limit = scalar mults needed / rate + hash-to-group needed / rate, with the counts the run
+   actually performed (C: 2 h2g-and-blind per roll row + 1 unblind per real key; J: 1 evaluation per
+   query + 1 h2g-and-mult per registry key). Prints time, ratio to the limit (targets: <= 1.3x for
+   1e5 x 1e5, <= 1.5x for 1e6 x 1e5) and peak memory (parent + largest worker x workers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import ctypes.util
+import multiprocessing
+import os
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from qiantou.matching import group, pipeline, synthetic
+from qiantou.matching.protocol import Workers
+from qiantou.matching.vault import Vault
+
+
+def _rate_worker(args: tuple[str, float]) -> tuple[int, float]:
+    op, seconds = args
+    lib = group.lib()
+    out = ctypes.create_string_buffer(32)
+    a_out = ctypes.addressof(out)
+    s = group.scalar_random()
+    p = group.from_hash(os.urandom(64))
+    h = os.urandom(64)
+    n, t0 = 0, time.perf_counter()
+    if op == "mult":
+        f = lib.crypto_scalarmult_ristretto255
+        while time.perf_counter() - t0 < seconds:
+            for _ in range(200):
+                f(a_out, s, p)
+            n += 200
+    else:
+        f = lib.crypto_core_ristretto255_from_hash
+        while time.perf_counter() - t0 < seconds:
+            for _ in range(200):
+                f(a_out, h)
+            n += 200
+    return n, time.perf_counter() - t0
+
+
+def measure_rates(procs: int, seconds: float) -> tuple[float, float]:
+    """Aggregate ops/s over ``procs`` processes for scalar mult and hash-to-group."""
+    rates = []
+    with multiprocessing.get_context("fork").Pool(procs) as pool:
+        for op in ("mult", "h2g"):
+            res = pool.map(_rate_worker, [(op, seconds)] * procs)
+            rates.append(sum(n / t for n, t in res))
+    return rates[0], rates[1]
+
+
+def run(n_roll: int, n_registry: int, procs: int, mult_rate: float, h2g_rate: float) -> float:
+    """One timed local run; returns the ratio to the limit."""
+    print(f"\n== roll {n_roll:,} x registry {n_registry:,} (both keys per person) ==")
+    t = time.perf_counter()
+    shared = min(0.05, n_registry / max(n_roll, 1) / 4)
+    ds = synthetic.generate(n_roll, n_registry, shared=shared, seed=n_roll)
+    print(f"generated test data in {time.perf_counter() - t:.1f} s (not timed)")
+    with tempfile.TemporaryDirectory(prefix="qiantou-bench-") as tmp:
+        work = Path(tmp)
+        (work / "roll.csv").write_bytes(ds.roll_csv)
+        (work / "registry.csv").write_bytes(ds.registry_csv)
+        del ds.roll_csv, ds.registry_csv
+        vault = Vault(work / "vault")
+        vault.identity, vault.storage_key, vault.reference_key  # noqa: B018 - create keys untimed
+        with Workers(procs) as workers:
+            t0 = time.perf_counter()
+            req, resp, fin = pipeline.run_local(
+                work / "roll.csv",
+                work / "registry.csv",
+                work / "RESULT.csv",
+                vault=vault,
+                workers=workers,
+                workdir=work,
+                as_of=synthetic.DEFAULT_AS_OF,
+            )
+            elapsed = time.perf_counter() - t0
+        rows = (work / "RESULT.csv").read_text(encoding="utf-8").splitlines()[1:]
+    got_id = {tuple(r.split(",")) for r in rows if ",id," in r}
+    expect_id = {(r[0], "id", r[1], r[2], r[3], str(r[4])) for r in ds.expected_id}
+    got_c = {tuple(r.split(",")) for r in rows if ",name_birth_candidate," in r}
+    expect_c = {(r[0], "name_birth_candidate", r[1], r[2], r[3], str(r[4])) for r in ds.expected_candidates}
+    mults = sum(s.stats.values.get("scalar_mult", 0) for s in (req, resp, fin))
+    h2gs = sum(s.stats.values.get("hash_to_group", 0) for s in (req, resp, fin))
+    limit = mults / mult_rate + h2gs / h2g_rate
+    ratio = elapsed / limit
+    self_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    child_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    print(f"group ops needed: {mults:,} scalar mults, {h2gs:,} hash-to-group")
+    print(f"limit: {limit:.1f} s   run: {elapsed:.1f} s   ratio: {ratio:.2f}x")
+    print(
+        f"RESULT rows: {len(rows):,} (id {len(got_id):,}, candidates {len(got_c):,}); "
+        f"id rows as expected: {got_id == expect_id}; candidates as expected: {got_c == expect_c}"
+    )
+    print(
+        f"peak memory: parent {self_kb / 1024:.0f} MB, largest worker {child_kb / 1024:.0f} MB, "
+        f"bound {(self_kb + procs * child_kb) / 1024:.0f} MB"
+    )
+    return ratio
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--size", type=int, default=100_000, help="roll and registry rows of the first run")
+    parser.add_argument(
+        "--large",
+        type=int,
+        default=1_000_000,
+        help="roll rows of the second run against --size registry rows (0 to skip)",
+    )
+    parser.add_argument("--procs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--seconds", type=float, default=3.0, help="seconds per rate measurement")
+    args = parser.parse_args()
+    mult_rate, h2g_rate = measure_rates(args.procs, args.seconds)
+    print(
+        f"libsodium {ctypes.util.find_library('sodium')} on {args.procs} processes: "
+        f"{mult_rate:,.0f} scalar mults/s, {h2g_rate:,.0f} hash-to-group/s"
+    )
+    ratio = run(args.size, args.size, args.procs, mult_rate, h2g_rate)
+    print(f"target <= 1.3x: {'met' if ratio <= 1.3 else 'NOT met'}")
+    if args.large:
+        ratio = run(args.large, args.size, args.procs, mult_rate, h2g_rate)
+        print(f"target <= 1.5x: {'met' if ratio <= 1.5 else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,163 @@
+"""The three steps of a data check on files, shared by the ``match`` command, the web and the benchmark.
+
+Pure Python (no Django): callers pass a :class:`~qiantou.matching.vault.Vault` for keys and sealed
+state, and record the returned counts in the audit record. Nothing is written when a step fails:
+outputs are produced in memory and written last.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qiantou.matching import files, protocol
+from qiantou.matching.csvio import Issue, Registry, Roll, read_registry, read_roll, result_csv_bytes
+from qiantou.matching.protocol import ClientState, Outcome, ProtocolError, Stats, Workers
+from qiantou.matching.vault import SealError, Vault
+
+_STATE_PURPOSE = b"qiantou-psi client state "
+
+
+class StateError(ProtocolError):
+    """No usable local state for a run (unknown, already finished, or sealed with another key)."""
+
+
+@dataclass
+class StepResult:
+    """What one step produced: the run id, the round file to send (if any), issues and counts."""
+
+    run_id: str
+    round_file: files.RoundFile | None = None
+    outcome: Outcome | None = None
+    issues: list[Issue] = field(default_factory=list)
+    stats: Stats = field(default_factory=Stats)
+
+
+def _state_path(vault: Vault, run_id: str) -> Path:
+    return vault.base / "requests" / f"{run_id}.state"
+
+
+def _done_path(vault: Vault, run_id: str) -> Path:
+    return vault.base / "requests" / f"{run_id}.finished"
+
+
+def request(
+    roll: Roll | bytes | Path,
+    *,
+    vault: Vault,
+    workers: Workers,
+    mode: str = "oprf",
+    pad_to: int = 0,
+    peer: str | None = None,
+) -> StepResult:
+    """C, round 1: read the roll, blind its keys, seal the state locally, return the round file."""
+    if not isinstance(roll, Roll):
+        roll = read_roll(roll)
+    stats = Stats()
+    rf, state = protocol.client_request(
+        roll, signer=vault.identity, workers=workers, mode=mode, pad_to=pad_to, peer=peer, stats=stats
+    )
+    vault.write_sealed(_state_path(vault, state.run_id), state.pack(), _STATE_PURPOSE + state.run_id.encode())
+    stats.add(invalid_id_rows=sum(1 for i in roll.issues if i.field == "id_number"))
+    return StepResult(state.run_id, rf, issues=roll.issues, stats=stats)
+
+
+def respond(
+    request_file: files.RoundFile,
+    registry: Registry | bytes | Path,
+    *,
+    vault: Vault,
+    workers: Workers,
+    max_roll: int,
+    answered: set[str] | None = None,
+    peer: str | None = None,
+) -> StepResult:
+    """J, round 2: check the request, evaluate it with a fresh key, publish the labelled tag table."""
+    if not isinstance(registry, Registry):
+        registry = read_registry(registry)
+    stats = Stats()
+    rf = protocol.server_respond(
+        request_file,
+        registry,
+        signer=vault.identity,
+        reference_key=vault.reference_key,
+        workers=workers,
+        max_roll=max_roll,
+        expected_signer=peer,
+        answered=answered,
+        stats=stats,
+    )
+    stats.add(invalid_id_rows=sum(1 for i in registry.issues if i.field == "id_number"))
+    return StepResult(rf.manifest["run_id"], rf, issues=registry.issues, stats=stats)
+
+
+def load_state(vault: Vault, run_id: str) -> ClientState:
+    """The sealed state of a run started here; raises :class:`StateError` with the reason."""
+    path = _state_path(vault, run_id)
+    if _done_path(vault, run_id).exists():
+        raise StateError(f"比对 {run_id} 已经完成过：拒绝重复使用答复文件")
+    if not path.exists():
+        raise StateError(f"本机没有比对 {run_id} 的请求记录：答复文件不属于本机发起的比对")
+    try:
+        return ClientState.unpack(vault.read_sealed(path, _STATE_PURPOSE + run_id.encode()))
+    except SealError as exc:
+        raise StateError(str(exc)) from None
+
+
+def finish(
+    response_file: files.RoundFile, *, vault: Vault, workers: Workers, as_of: dt.date | None = None
+) -> StepResult:
+    """C, after round 2: unblind, decrypt own matches, then retire the state (a replay is refused)."""
+    try:
+        run_id = str(response_file.manifest.get("run_id", ""))
+    except ValueError:
+        raise files.RoundFileError("manifest.json 不是有效的 JSON（文件损坏或被截断）") from None
+    if len(run_id) != 32 or any(c not in "0123456789abcdef" for c in run_id):
+        raise files.RoundFileError("manifest.json 缺少有效的运行编号")
+    state = load_state(vault, run_id)
+    stats = Stats()
+    outcome = protocol.client_finish(state, response_file, workers=workers, as_of=as_of, stats=stats)
+    _done_path(vault, run_id).write_text(dt.datetime.now(dt.UTC).isoformat(), encoding="utf-8")
+    _state_path(vault, run_id).unlink(missing_ok=True)
+    stats.add(result_rows=len(outcome.result_rows()))
+    return StepResult(run_id, outcome=outcome, stats=stats)
+
+
+def run_local(
+    roll_path: Path,
+    registry_path: Path,
+    out_path: Path,
+    *,
+    vault: Vault,
+    workers: Workers,
+    workdir: Path,
+    mode: str = "oprf",
+    max_roll: int | None = None,
+    as_of: dt.date | None = None,
+) -> tuple[StepResult, StepResult, StepResult]:
+    """Both sides in one process, through the same round files on disk (demo and benchmark)."""
+    req = request(Path(roll_path), vault=vault, workers=workers, mode=mode)
+    assert req.round_file is not None
+    req.round_file.write_dir(workdir / "round1")
+    roll_size = req.round_file.manifest["roll_size"]
+    resp = respond(
+        files.read_dir(workdir / "round1"),
+        Path(registry_path),
+        vault=vault,
+        workers=workers,
+        max_roll=max_roll if max_roll is not None else roll_size,
+    )
+    assert resp.round_file is not None
+    resp.round_file.write_dir(workdir / "round2")
+    fin = finish(files.read_dir(workdir / "round2"), vault=vault, workers=workers, as_of=as_of)
+    assert fin.outcome is not None
+    write_result(out_path, fin.outcome)
+    return req, resp, fin
+
+
+def write_result(path: Path, outcome: Outcome) -> None:
+    """Write RESULT.csv atomically."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(result_csv_bytes(outcome.result_rows()))
+    tmp.replace(path)
