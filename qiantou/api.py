@@ -1,12 +1,124 @@
-"""The REST API (django-ninja): one NinjaAPI, one router per app, OpenAPI at /api/openapi.json."""
+"""The REST API (django-ninja): one NinjaAPI, one router per app, OpenAPI at /api/openapi.json.
+
+Every route is authenticated by default (``auth=`` on the NinjaAPI): a bearer token
+(``Authorization: Bearer qt_…``, see ``qiantou token_create``) or the browser session, whose unsafe
+requests (POST/PUT/PATCH/DELETE) must carry the CSRF token (``X-CSRFToken`` header).
+
+Errors, all ``{"detail": "<Chinese message>"}``:
+401 not authenticated · 403 a forbidden action on an object the user may see (or a CSRF failure) ·
+404 missing *or* invisible (same body, so existence is never revealed) · 409 a conflict
+(``ConflictError``: changed since read; ``StateError``: frozen) · 422 invalid input (``errors`` lists
+the fields).
+"""
 
 from __future__ import annotations
 
 from importlib import import_module
+from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import APIKeyCookie, HttpBearer
+from ninja.utils import check_csrf
 
-api = NinjaAPI(title="Qiantou API", version="1", urls_namespace="api")
+from qiantou.accounts.services import api_token_authenticate
+from qiantou.errors import ConflictError, StateError
+
+
+class BearerTokenAuth(HttpBearer):
+    """``Authorization: Bearer <token>`` checked against the stored hashes (``ApiToken``)."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        return api_token_authenticate(token.strip())
+
+
+class SessionCsrfAuth(APIKeyCookie):
+    """The Django session; unsafe methods must pass Django's CSRF check.
+
+    Unlike ninja's ``SessionAuth``, an anonymous request is simply "not authenticated" (so it gets 401
+    and a bearer token can still be tried), and CSRF is checked only for a logged-in session.
+    """
+
+    param_name = settings.SESSION_COOKIE_NAME
+
+    def _get_key(self, request: HttpRequest) -> str | None:
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        if self.csrf and not getattr(request, "_ninja_csrf_exempt", False) and check_csrf(request):
+            raise HttpError(403, _("CSRF 校验失败：请刷新页面后重试（请求头需带 X-CSRFToken）。"))
+        return "session"
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        if key is None:
+            return None
+        user = request.user
+        return user if user.is_authenticated and user.is_active else None
+
+
+api = NinjaAPI(
+    title="Qiantou API",
+    version="1",
+    urls_namespace="api",
+    auth=[BearerTokenAuth(), SessionCsrfAuth()],
+    description="牵头 — 分工方案、任务与单位的 REST 接口。认证：Bearer 令牌或会话（写操作需 CSRF）。",
+)
+
+
+def _detail(request: HttpRequest, status: int, message: str, **extra: Any) -> HttpResponse:
+    return api.create_response(request, {"detail": message, **extra}, status=status)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return _detail(
+        request, 401, _("未登录或访问令牌无效：请先登录，或在请求头提供 Authorization: Bearer <令牌>。")
+    )
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    # The selectors word "missing" and "not visible" identically; anything else gets the generic text.
+    message = str(exc) if "无权查看" in str(exc) else _("未找到，或您无权查看。")
+    return _detail(request, 404, message)
+
+
+@api.exception_handler(PermissionDenied)
+def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return _detail(request, 403, str(exc) or _("您无权执行此操作。"))
+
+
+@api.exception_handler(ConflictError)
+def _conflict(request: HttpRequest, exc: ConflictError) -> HttpResponse:
+    return _detail(request, 409, str(exc))
+
+
+@api.exception_handler(StateError)
+def _state(request: HttpRequest, exc: StateError) -> HttpResponse:
+    return _detail(request, 409, str(exc))
+
+
+@api.exception_handler(DjangoValidationError)
+def _invalid(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
+    return _detail(request, 422, "；".join(exc.messages) or _("提交的数据有误。"))
+
+
+@api.exception_handler(NinjaValidationError)
+def _invalid_schema(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    fields = sorted({".".join(str(p) for p in e.get("loc", ())[1:]) or "?" for e in exc.errors})
+    return _detail(
+        request,
+        422,
+        _("提交的数据有误，请检查这些字段：%(fields)s") % {"fields": "、".join(fields)},
+        errors=exc.errors,
+    )
+
 
 # Each app that serves the API has an ``api.py`` with ``router``; mounted under /api/<prefix>/.
 for _module, _prefix in [

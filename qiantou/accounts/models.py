@@ -30,7 +30,11 @@ class User(AbstractUser):
     """A person using Qiantou; ``unit`` scopes what they may see, ``role`` what they may do."""
 
     unit = models.ForeignKey(
-        "units.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="members",
+        "units.Unit",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="members",
         verbose_name=_("单位"),
     )
     role = models.CharField(_("角色"), max_length=32, choices=Role.choices, default=Role.HANDLER)
@@ -44,3 +48,28 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.display_name or self.username
+
+
+class ApiToken(models.Model):
+    """A bearer token for the REST API. Only the SHA-256 of the token is stored; it is shown once.
+
+    Tokens are 256-bit random strings, so a fast hash is enough (no password stretching needed).
+    """
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("用户")
+    )
+    name = models.CharField(_("用途"), max_length=64, blank=True)
+    prefix = models.CharField(_("令牌前缀"), max_length=12)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(_("到期时间"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API 访问令牌")
+        verbose_name_plural = _("API 访问令牌")
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"

@@ -19,10 +19,15 @@ def make_unit(name: str, code: str | None = None, **fields: Any) -> Unit:
     return Unit.objects.create(code=code or f"U{next(_seq):05d}", name=name, **fields)
 
 
-def make_user(username: str, *, role: str, unit: Unit | None = None, **fields: Any) -> User:
-    """An active user with the given role and unit (password ``pw-for-tests-123``)."""
+def make_user(
+    username: str, *, role: str, unit: Unit | None = None, password: str | None = None, **fields: Any
+) -> User:
+    """An active user with this role and unit; no usable password unless given (hashing is slow)."""
     user = User(username=username, role=role, unit=unit, display_name=username, **fields)
-    user.set_password("pw-for-tests-123")
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
     user.save()
     return user
 

@@ -1,0 +1,210 @@
+"""REST endpoints for plans and tasks under ``/api/plans/``. Reads go through the selectors (so an
+invisible object is a 404), writes through the services (403 forbidden, 409 frozen or conflict).
+
+Authentication is set on the NinjaAPI (``qiantou/api.py``): bearer token or session with CSRF.
+"""
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Query, Router, Status
+from ninja.pagination import PageNumberPagination, paginate
+
+from qiantou.plans import services
+from qiantou.plans.models import Plan, Task
+from qiantou.plans.schemas import (
+    ErrorOut,
+    PlanCreateIn,
+    PlanDetailOut,
+    PlanOut,
+    PlanUpdateIn,
+    TaskCreateIn,
+    TaskFilters,
+    TaskOut,
+    TaskUpdateIn,
+)
+from qiantou.plans.selectors import plan_get_for, plan_list_for, task_get_for, task_list_for, with_units
+from qiantou.units.models import Unit
+
+router = Router(tags=["plans"])
+
+#: Rows per page of a list (issue 2: "a 50-row page").
+PAGE_SIZE = 50
+
+_READ_ERRORS: dict[int, Any] = {401: ErrorOut, 404: ErrorOut}
+_WRITE_ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
+def _user(request: HttpRequest) -> Any:
+    """The authenticated user (bearer token or session), set by the API's auth."""
+    return request.auth  # type: ignore[attr-defined]
+
+
+def _unit(unit_id: int | None) -> Unit | None:
+    """An active unit by id, or ``ValidationError`` (422)."""
+    if unit_id is None:
+        return None
+    unit = Unit.objects.filter(pk=unit_id, active=True).first()
+    if unit is None:
+        raise ValidationError(_("单位 %(id)s 不存在或已停用。") % {"id": unit_id})
+    return unit
+
+
+def _units(unit_ids: list[int]) -> list[Unit]:
+    """Active units in the given (printed) order; unknown ids are a ``ValidationError`` (422)."""
+    if len(set(unit_ids)) != len(unit_ids):
+        raise ValidationError(_("同一单位不能重复列出。"))
+    found = {u.pk: u for u in Unit.objects.filter(pk__in=unit_ids, active=True)}
+    missing = [str(i) for i in unit_ids if i not in found]
+    if missing:
+        raise ValidationError(_("单位不存在或已停用：%(ids)s") % {"ids": "、".join(missing)})
+    return [found[i] for i in unit_ids]
+
+
+def _plan_detail(user: Any, plan: Plan) -> dict[str, Any]:
+    data = PlanOut.from_orm(plan).model_dump()
+    data["tasks"] = list(with_units(task_list_for(user, plan=plan)))
+    data["can_change"] = user.has_perm("plans.change_plan", plan)
+    return data
+
+
+def _task_out(task: Task) -> Task:
+    """The task re-read with its units prefetched, for the response."""
+    return with_units(Task.objects.filter(pk=task.pk)).get()
+
+
+# --- plans ------------------------------------------------------------------------------------------
+
+
+@router.get("/", response=list[PlanOut], summary="方案列表")
+@paginate(PageNumberPagination, page_size=PAGE_SIZE)
+def list_plans(request: HttpRequest, status: str | None = None, q: str | None = None) -> Any:
+    """Plans the caller may see, newest first; ``status`` and a search ``q`` over title and 文号."""
+    plans = plan_list_for(_user(request))
+    if status:
+        plans = plans.filter(status=status)
+    if q and q.strip():
+        plans = plans.filter(Q(title__icontains=q.strip()) | Q(doc_number__icontains=q.strip()))
+    return plans
+
+
+@router.post("/", response={201: PlanDetailOut, **_WRITE_ERRORS}, summary="新建方案（草稿）")
+def create_plan(request: HttpRequest, payload: PlanCreateIn) -> Any:
+    """Create a draft plan led by the caller's unit (handler or unit head)."""
+    user = _user(request)
+    plan = services.plan_create(
+        actor=user,
+        title=payload.title,
+        issuing_unit=_unit(payload.issuing_unit_id),
+        doc_number=payload.doc_number,
+        year=payload.year,
+        lead_rule=payload.lead_rule,
+    )
+    return Status(201, _plan_detail(user, plan_get_for(user, plan.pk)))
+
+
+@router.get("/{int:plan_id}", response={200: PlanDetailOut, **_READ_ERRORS}, summary="方案详情（含任务）")
+def get_plan(request: HttpRequest, plan_id: int) -> Any:
+    """One plan with the tasks the caller may see, in printed order."""
+    user = _user(request)
+    return _plan_detail(user, plan_get_for(user, plan_id))
+
+
+@router.patch("/{int:plan_id}", response={200: PlanDetailOut, **_WRITE_ERRORS}, summary="修改方案")
+def update_plan(request: HttpRequest, plan_id: int, payload: PlanUpdateIn) -> Any:
+    """Change a draft plan; send the ``lock_version`` you read (409 if someone changed it meanwhile)."""
+    user = _user(request)
+    plan = plan_get_for(user, plan_id)
+    fields = payload.model_dump(exclude_unset=True)
+    lock_version = fields.pop("lock_version")
+    if "issuing_unit_id" in fields:
+        fields["issuing_unit"] = _unit(fields.pop("issuing_unit_id"))
+    for key in ("title", "doc_number", "lead_rule"):
+        if key in fields and fields[key] is None:
+            raise ValidationError(_("字段 %(field)s 不能为空值。") % {"field": key})
+    services.plan_update(actor=user, plan=plan, lock_version=lock_version, **fields)
+    return _plan_detail(user, plan_get_for(user, plan_id))
+
+
+# --- tasks ------------------------------------------------------------------------------------------
+
+
+@router.get("/tasks", response=list[TaskOut], summary="任务列表（可筛选）")
+@paginate(PageNumberPagination, page_size=PAGE_SIZE)
+def list_tasks(request: HttpRequest, filters: Query[TaskFilters]) -> Any:
+    """Tasks the caller may see, 50 a page; filter by plan, unit (lead or cooperating), status,
+    overdue (open and past its deadline, Asia/Shanghai) and a text search ``q``."""
+    return with_units(
+        task_list_for(
+            _user(request),
+            plan=filters.plan,
+            unit=filters.unit,
+            status=filters.status,
+            overdue=filters.overdue,
+            q=filters.q,
+        )
+    )
+
+
+@router.post("/{int:plan_id}/tasks", response={201: TaskOut, **_WRITE_ERRORS}, summary="新增任务")
+def create_task(request: HttpRequest, plan_id: int, payload: TaskCreateIn) -> Any:
+    """Add a task to a draft plan, with lead/cooperating unit ids in printed order."""
+    user = _user(request)
+    plan = plan_get_for(user, plan_id)
+    parent = None
+    if payload.parent_id is not None:
+        parent = Task.objects.filter(plan=plan, pk=payload.parent_id).first()
+        if parent is None:
+            raise ValidationError(_("上级任务不属于该方案。"))
+    task = services.task_create(
+        actor=user,
+        plan=plan,
+        no=payload.no,
+        text=payload.text,
+        parent=parent,
+        lead_units=_units(payload.lead_unit_ids),
+        cooperating_units=_units(payload.cooperating_unit_ids),
+        deadline_text=payload.deadline_text,
+        deadline=payload.deadline,
+        deadline_end=payload.deadline_end,
+        deliverables=payload.deliverables,
+        acceptance_standard=payload.acceptance_standard,
+        restricted=payload.restricted,
+    )
+    return Status(201, _task_out(task))
+
+
+@router.get("/tasks/{int:task_id}", response={200: TaskOut, **_READ_ERRORS}, summary="任务详情")
+def get_task(request: HttpRequest, task_id: int) -> Any:
+    """One task the caller may see."""
+    return _task_out(task_get_for(_user(request), task_id))
+
+
+@router.patch("/tasks/{int:task_id}", response={200: TaskOut, **_WRITE_ERRORS}, summary="修改任务")
+def update_task(request: HttpRequest, task_id: int, payload: TaskUpdateIn) -> Any:
+    """Change a task of a draft plan; unit id lists replace that role's units."""
+    user = _user(request)
+    task = task_get_for(user, task_id)
+    fields = payload.model_dump(exclude_unset=True)
+    lock_version = fields.pop("lock_version")
+    units: dict[str, Any] = {}
+    for key, role in (("lead_unit_ids", "lead_units"), ("cooperating_unit_ids", "cooperating_units")):
+        if key in fields:
+            units[role] = _units(fields.pop(key) or [])
+    for key in ("no", "text", "deadline_text", "deliverables", "acceptance_standard", "restricted", "status"):
+        if key in fields and fields[key] is None:
+            raise ValidationError(_("字段 %(field)s 不能为空值。") % {"field": key})
+    updated = services.task_update(actor=user, task=task, lock_version=lock_version, **units, **fields)
+    return _task_out(updated)
+
+
+@router.delete("/tasks/{int:task_id}", response={204: None, **_WRITE_ERRORS}, summary="删除任务")
+def delete_task(request: HttpRequest, task_id: int, lock_version: int | None = None) -> Any:
+    """Delete a task of a draft plan with its sub-tasks (the record keeps what was deleted)."""
+    user = _user(request)
+    task = task_get_for(user, task_id)
+    services.task_delete(actor=user, task=task, lock_version=lock_version)
+    return Status(204, None)
