@@ -17,6 +17,7 @@ __all__ = [
     "is_mostly_traditional",
     "nfkc",
     "normalize_name",
+    "revert_vocabulary",
     "strip_pinyin",
     "to_simplified",
 ]
@@ -66,6 +67,34 @@ def to_simplified(text: str, *, vocabulary: bool = False) -> str:
     执行 into 运行.
     """
     return _converter("tw2sp" if vocabulary else "t2s").convert(text)
+
+
+# Taiwan vocabulary already in simplified characters (a page converted with s2twp and then back
+# character-wise: 信息 → 資訊 → 资讯). OpenCC's tw2sp only knows the traditional spellings.
+_SIMPLIFIED_TW_VOCABULARY = (
+    ("资讯", "信息"),
+    ("软体", "软件"),
+    ("硬体", "硬件"),
+    ("网路", "网络"),
+    ("网际网路", "互联网"),
+    ("资料库", "数据库"),
+    ("资料", "数据"),
+    ("数位", "数字"),
+    ("程式", "程序"),
+)
+_VOCABULARY_LONGEST_FIRST = sorted(_SIMPLIFIED_TW_VOCABULARY, key=lambda pair: -len(pair[0]))
+
+
+def revert_vocabulary(text: str) -> str:
+    """Revert Taiwan vocabulary in simplified script (资讯 → 信息, 软体 → 软件, 网路 → 网络).
+
+    Like ``to_simplified(vocabulary=True)`` this changes ordinary words (资料 → 数据): use it only as
+    a fallback, e.g. when a unit name did not match as printed.
+    """
+    for taiwan, mainland in _VOCABULARY_LONGEST_FIRST:
+        if taiwan in text:
+            text = text.replace(taiwan, mainland)
+    return text
 
 
 def is_mostly_traditional(text: str, threshold: float = 0.02) -> bool:

@@ -33,9 +33,12 @@ class Unit(models.Model):
     kind = models.CharField(_("类型"), max_length=16, choices=UnitKind.choices, default=UnitKind.BUREAU)
     mandate = models.TextField(_("职责（三定）"), blank=True)
     active = models.BooleanField(_("有效"), default=True)
+    # Bumped by every write; the resolver cache compares (count, max(updated_at)) to notice changes
+    # made by other processes.
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:
-        ordering = ["code"]
+        ordering = ["code"]  # noqa: RUF012 (Django reads it; a tuple would be a new migration)
         verbose_name = _("单位")
         verbose_name_plural = _("单位")
 
@@ -49,4 +52,5 @@ class Unit(models.Model):
 
     @property
     def is_group(self) -> bool:
+        """True for a collective party (市级各有关部门), which is never expanded into units."""
         return self.kind == UnitKind.GROUP
