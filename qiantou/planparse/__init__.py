@@ -7,3 +7,23 @@ Pure Python, no Django. Two stages meet at :class:`~qiantou.planparse.document.S
 * ``parser`` turns a ``SourceDocument`` into a :class:`~qiantou.planparse.document.ParsedPlan`
   (numbering tree, attributions, lead rule, deadlines).
 """
+
+from __future__ import annotations
+
+from qiantou.planparse.document import ParsedPlan, PlanFileError, SourceDocument
+
+__all__ = ["ParsedPlan", "PlanFileError", "SourceDocument", "parse_document", "parse_file"]
+
+
+def parse_document(doc: SourceDocument, *, year: int | None = None) -> ParsedPlan:
+    """Parse a read document into a :class:`ParsedPlan` (see :mod:`qiantou.planparse.parser`)."""
+    from qiantou.planparse.parser import parse_document as _parse
+
+    return _parse(doc, year=year)
+
+
+def parse_file(data: bytes, filename: str, *, year: int | None = None) -> ParsedPlan:
+    """Read and parse one published plan file. Raises :class:`PlanFileError` for a file it cannot read."""
+    from qiantou.planparse.readers import read_document
+
+    return parse_document(read_document(data, filename), year=year)

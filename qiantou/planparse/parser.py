@@ -1,0 +1,611 @@
+"""SourceDocument → ParsedPlan: numbering tree, attributions, the document's lead rule, deadlines.
+
+A task is a numbered item (or table row) that carries an attribution; headings, targets, guiding
+principles, safeguards and notice text carry none and are not tasks. The attribution may sit in a
+bracket of any kind (one item may hold several, each closing one task), in block lines after the
+item (牵头单位：/配合单位：/完成时限：…), in a narrative clause (由X会同Y负责，…) or in table columns.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from qiantou.planparse.attribution import (
+    Attribution,
+    assign_roles,
+    bracket_groups,
+    find_lead_rule,
+    is_unit_like,
+    parse_attribution,
+    parse_fields,
+    split_top,
+    split_units,
+)
+from qiantou.planparse.deadlines import find_deadline_in_text, parse_deadline
+from qiantou.planparse.document import Paragraph, ParsedPlan, ParsedTask, SourceDocument, Table
+from qiantou.planparse.numbering import Marker, match_marker
+from qiantou.planparse.tables import Header, find_header, rebuild_text_tables, split_cell_lines
+from qiantou.textnorm import is_mostly_traditional, strip_pinyin, to_simplified
+
+__all__ = ["PlanParser", "parse_document"]
+
+_PAGE_NOISE_RE = re.compile(
+    r"^[—\-－–\s]*\d{1,3}[—\-－–\s]*$|^第\s*\d+\s*页(?:\s*[/,，]?\s*共\s*\d+\s*页)?$|^\d+\s*/\s*\d+$"
+)
+_DOC_NUMBER_RE = re.compile(
+    r"[\u4e00-\u9fff]{1,12}[〔\[［(（【]\s*(?:19|20)\d{2}\s*[〕\]］)）】]\s*第?\s*\d{1,4}\s*号"
+)
+_CARRY_RE = re.compile(r"不再(?:单独|一一|逐项|另行|重复|逐一)?(?:列出|标注|列明|注明)")
+_CARRY_UNITS_RE = re.compile(
+    r"(?:均需|均须|均要|均由|都需|都要|需要|需由|需|须)(?P<units>[^，。；;,]+?)"
+    r"(?:共同)?(?:抓好|负责|配合|参与|落实|推进|组织)"
+    r"|(?P<units2>[^，。；;,]+?)(?:均为|均是|均作为|为)(?:配合|责任|参与|协同)(?:单位|部门)"
+)
+_HEADING_WORDS = (
+    "指导思想",
+    "工作目标",
+    "总体目标",
+    "主要目标",
+    "具体目标",
+    "基本原则",
+    "工作原则",
+    "总体要求",
+    "保障措施",
+    "工作要求",
+    "组织保障",
+    "组织领导",
+    "组织实施",
+    "实施步骤",
+    "工作步骤",
+    "重点任务",
+    "主要任务",
+    "任务分工",
+    "目标任务",
+)
+
+
+@dataclass
+class _Item:
+    """A numbered item (or an unnumbered paragraph that carries an attribution) being collected."""
+
+    marker: Marker | None
+    text: str
+    path: str
+    depth: int
+    parent: _Item | None
+    block_lines: list[str] = field(default_factory=list)
+    implicit: list[str] = field(default_factory=list)
+    tasks: list[ParsedTask] = field(default_factory=list)
+
+    @property
+    def no(self) -> str | None:
+        return self.marker.no if self.marker else None
+
+    @property
+    def kind(self) -> str | None:
+        return self.marker.kind if self.marker else None
+
+
+class PlanParser:
+    """Parse one :class:`SourceDocument`; :meth:`parse` returns the :class:`ParsedPlan`.
+
+    After parsing, :attr:`aliases` maps alias names defined in the document (以下统称…, 以下简称…) to the
+    full names they stand for, for the resolver.
+    """
+
+    def __init__(self, doc: SourceDocument, *, year: int | None = None) -> None:
+        self.doc = doc
+        self.blocks = self._prepare(doc)
+        self.all_text = "\n".join(self._block_texts())
+        self.year = year or self._infer_year()
+        rule = find_lead_rule(self.all_text)
+        self.lead_rule_text = rule
+        self.first_listed = rule is not None
+        self.aliases: dict[str, str] = {}
+        self.warnings: list[str] = []
+        self.items: list[_Item] = []
+        self.tasks: list[ParsedTask] = []
+        self._task_items: dict[int, _Item] = {}
+        self._stack: list[_Item] = []
+        self._current: _Item | None = None
+        self._implicit: list[str] = []
+        self._paths: Counter[str] = Counter()
+        self._last_header: Header | None = None
+        self._last_width = 0
+
+    # --- preparation ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _prepare(doc: SourceDocument) -> list[Paragraph | Table]:
+        """Split multi-line paragraphs, undo leftover traditional script/pinyin, rebuild text tables."""
+        texts: list[str] = []
+        for b in doc.blocks:
+            if isinstance(b, Paragraph):
+                texts.append(b.text)
+            else:
+                texts.extend(c for row in b.rows for c in row)
+        sample = "".join(texts)[:20000]
+        convert = not doc.traditional and is_mostly_traditional(sample, threshold=0.05)
+
+        def fix(text: str) -> str:
+            text = strip_pinyin(text)
+            return to_simplified(text, vocabulary=True) if convert else text
+
+        blocks: list[Paragraph | Table] = []
+        for b in doc.blocks:
+            if isinstance(b, Paragraph):
+                for line in fix(b.text).split("\n"):
+                    blocks.append(Paragraph(line, b.style))
+            else:
+                rows = [[fix(c or "") for c in row] for row in b.rows]
+                blocks.append(Table(rows=rows, merged=b.merged, sheet=b.sheet))
+        return list(rebuild_text_tables(list(blocks)))
+
+    def _block_texts(self) -> list[str]:
+        out = []
+        for b in self.blocks:
+            if isinstance(b, Paragraph):
+                out.append(b.text)
+            else:
+                out.extend(" ".join(row) for row in b.rows)
+        return out
+
+    def _infer_year(self) -> int | None:
+        """The plan's year: in the title, else the document number, else the signing date, else the
+        earliest year the text names (plans look forward, so later years are deadlines)."""
+        title = self._title()
+        m = re.search(r"((?:19|20)\d{2})\s*(?:年|[—\-－–~～至])", title)
+        if m:
+            return int(m.group(1))
+        m = _DOC_NUMBER_RE.search(self.all_text)
+        if m:
+            y = re.search(r"(?:19|20)\d{2}", m.group(0))
+            if y:
+                return int(y.group(0))
+        for text in self._block_texts():
+            m = re.fullmatch(r"\s*((?:19|20)\d{2})\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*", text)
+            if m:
+                return int(m.group(1))
+        years = [int(y) for y in re.findall(r"((?:19|20)\d{2})\s*年", self.all_text)]
+        return min(years) if years else None
+
+    def _title(self) -> str:
+        paras = [b.text.strip() for b in self.blocks[:40] if isinstance(b, Paragraph) and b.text.strip()]
+        tables = [b for b in self.blocks[:5] if isinstance(b, Table)]
+        candidates = [
+            p for p in paras if len(p) <= 80 and not match_marker(p) and not _DOC_NUMBER_RE.fullmatch(p)
+        ]
+        for t in tables:
+            if t.rows and t.rows[0] and len(set(c for c in t.rows[0] if c)) == 1:
+                candidates.append(t.rows[0][0].strip())
+        for p in candidates:
+            if re.search(r"关于印发|的通知|[。，,；;]", p):
+                continue
+            if re.search(r"分工|方案|清单|台账|任务|要点|分解|计划|措施", p) and not p.endswith(("：", ":")):
+                return p
+        for p in candidates:
+            m = re.search(r"关于印发(.+?)的通知", p)
+            if m:
+                return m.group(1).strip("《》")
+        return candidates[0] if candidates else self.doc.filename
+
+    # --- the walk ------------------------------------------------------------------------------
+
+    def parse(self) -> ParsedPlan:
+        """Walk the blocks in reading order and return the plan."""
+        for block in self.blocks:
+            if isinstance(block, Table):
+                self._table(block)
+            else:
+                self._paragraph(block.text)
+        self._close_item()
+        self._set_parents()
+        doc_number = _DOC_NUMBER_RE.search(self.all_text[:3000])
+        lead_rule = f"first_listed：{self.lead_rule_text}" if self.lead_rule_text else None
+        return ParsedPlan(
+            title=self._title(),
+            doc_number=re.sub(r"\s+", "", doc_number.group(0)) if doc_number else None,
+            lead_rule=lead_rule,
+            tasks=self.tasks,
+            warnings=list(self.doc.warnings) + self.warnings,
+            year=self.year,
+        )
+
+    def _paragraph(self, raw: str) -> None:
+        line = raw.strip().strip("\u3000\ufeff")
+        if not line or _PAGE_NOISE_RE.match(line):
+            return
+        fields = parse_fields(line)
+        if fields and fields[0][0] != "":
+            if self._current is not None:
+                self._current.block_lines.append(line)
+            return
+        marker = match_marker(line)
+        if _CARRY_RE.search(line) and not marker:
+            units = self._carry_units(line)
+            if units:
+                self._implicit = units
+                return
+        if marker:
+            self._close_item()
+            self._open_item(marker, line[marker.end :].strip())
+            return
+        cur = self._current
+        if cur is not None and not cur.block_lines and not self._has_attribution(cur.text):
+            if not self._heading_like(cur.text):
+                cur.text += line  # the item's text goes on in the next paragraph
+                return
+        if self._has_attribution(line) and not self._is_notice(line):
+            # An unnumbered paragraph with its own attribution is a task whose number is missing
+            # (destroyed by mojibake, or never printed).
+            self._close_item()
+            parent = self._stack[-1] if self._stack else None
+            depth = parent.depth + 1 if parent else 0
+            item = _Item(
+                None,
+                line,
+                self._unique_path((parent.path + "." if parent else "") + "0"),
+                depth,
+                parent,
+                implicit=list(self._implicit),
+            )
+            self._current = item
+            self.items.append(item)
+
+    def _open_item(self, marker: Marker, text: str) -> None:
+        # The usual ladder 一、 → （一） → 1. → （1）: a kind seen before closes everything below it.
+        while (
+            self._stack
+            and self._stack[-1].kind != marker.kind
+            and any(i.kind == marker.kind for i in self._stack)
+        ):
+            self._stack.pop()
+        if self._stack and self._stack[-1].kind == marker.kind:
+            self._stack.pop()
+        parent = self._stack[-1] if self._stack else None
+        path = (parent.path + "." if parent else "") + str(marker.value)
+        item = _Item(
+            marker, text, self._unique_path(path), len(self._stack), parent, implicit=list(self._implicit)
+        )
+        self._stack.append(item)
+        self._current = item
+        self.items.append(item)
+
+    def _unique_path(self, path: str) -> str:
+        self._paths[path] += 1
+        n = self._paths[path]
+        return path if n == 1 else f"{path}-{n}"
+
+    def _close_item(self) -> None:
+        item = self._current
+        self._current = None
+        if item is None:
+            return
+        for task in self._item_tasks(item):
+            item.tasks.append(task)
+            self._task_items[id(task)] = item
+            self.tasks.append(task)
+
+    @staticmethod
+    def _heading_like(text: str) -> bool:
+        t = text.strip()
+        if any(t.startswith(w) for w in _HEADING_WORDS):
+            return True
+        return len(t) <= 30 and not re.search(r"[，,；;]", t)
+
+    @staticmethod
+    def _is_notice(line: str) -> bool:
+        return bool(re.match(r"^(?:注|说明|备注|附件)[:：]", line))
+
+    def _has_attribution(self, text: str) -> bool:
+        return any(self._bracket_attr(text, g) is not None for g in bracket_groups(text))
+
+    def _carry_units(self, line: str) -> list[str]:
+        m = _CARRY_UNITS_RE.search(line)
+        if not m:
+            return []
+        text = m.group("units") or m.group("units2") or ""
+        units, _generic = split_units(text)
+        return units if units and all(is_unit_like(u) for u in units) else []
+
+    # --- attributions of one item --------------------------------------------------------------
+
+    def _bracket_attr(self, text: str, group: object) -> Attribution | None:
+        from qiantou.planparse.attribution import Group
+
+        assert isinstance(group, Group)
+        attr = parse_attribution(group.content)
+        if attr is None:
+            return None
+        if not group.closed:
+            attr.truncated = True
+        if attr.bare:
+            # A bare unit list in brackets only counts at the end of the item (…。（市财政局、市民政局）).
+            after = text[group.end :].strip(" 。.；;，,\u3000")
+            if after:
+                return None
+        if not attr.has_units:
+            return None
+        return attr
+
+    def _item_tasks(self, item: _Item) -> list[ParsedTask]:
+        text = item.text
+        segments: list[tuple[str, Attribution]] = []
+        start = 0
+        for g in bracket_groups(text):
+            attr = self._bracket_attr(text, g)
+            if attr is None:
+                continue
+            segment = self._strip_nonattr(text[start : g.start])
+            if not segment.strip(" 。.；;，,") and segments:
+                segments[-1][1].merge(attr)
+            else:
+                segments.append((segment, attr))
+            start = g.end
+        tail = text[start:].strip(" \u3000。.；;，,")
+        if segments and tail:
+            last_text, last_attr = segments[-1]
+            segments[-1] = (last_text + text[start:], last_attr)
+        if not segments:
+            attr = self._narrative_attr(text)
+            if attr is not None:
+                segments.append((text, attr))
+        block = self._block_attr(item.block_lines)
+        if block is not None:
+            if segments:
+                segments[-1][1].merge(block)
+            else:
+                segments.append((text, block))
+        tasks = []
+        for k, (segment, attr) in enumerate(segments):
+            self.aliases.update(attr.aliases)
+            seg_text = self._clean_text(segment)
+            if attr.truncated:
+                self.warnings.append(
+                    f"truncated：第{item.no or '（无编号）'}项“{seg_text[:20]}”的责任单位在原文中被截断，"
+                    "未导入该项，请核对原件"
+                )
+                continue
+            if not (attr.leads or attr.responsible or attr.cooperating):
+                continue
+            path = item.path if k == 0 else f"{item.path}-{k + 1}"
+            tasks.append(self._task(item.no, path, seg_text, attr, item.implicit, source=text))
+        return tasks
+
+    def _narrative_attr(self, text: str) -> Attribution | None:
+        """由X会同Y负责，… at the start, or a closing sentence made only of an attribution."""
+        pieces = [p for p in split_top(text, "，,；;。") if p.strip()]
+        if pieces:
+            first = pieces[0]
+            if re.search(r"会同|牵头|负责|配合", first):
+                attr = parse_attribution(first, strict=True)
+                if attr is not None and (attr.explicit or first.lstrip().startswith("由")):
+                    return attr
+        sentences = [s for s in split_top(text, "。") if s.strip()]
+        if len(sentences) >= 2:
+            attr = parse_attribution(sentences[-1], strict=True)
+            if attr is not None and attr.explicit:
+                return attr
+        return None
+
+    def _block_attr(self, lines: list[str]) -> Attribution | None:
+        total: Attribution | None = None
+        for line in lines:
+            attr = parse_attribution(line)
+            if attr is None:
+                continue
+            if total is None:
+                total = attr
+            else:
+                total.merge(attr)
+        return total
+
+    @staticmethod
+    def _strip_nonattr(text: str) -> str:
+        return text
+
+    @staticmethod
+    def _clean_text(text: str) -> str:
+        t = text.strip(" \u3000；;，,")
+        return re.sub(r"\s*\n\s*", "", t)
+
+    def _task(
+        self,
+        no: str | None,
+        path: str,
+        text: str,
+        attr: Attribution,
+        implicit: list[str],
+        *,
+        source: str,
+        deadline_text: str | None = None,
+    ) -> ParsedTask:
+        leads, coop, warnings = assign_roles(attr, first_listed=self.first_listed)
+        leads = [self._name(u) for u in leads]
+        coop = [self._name(u) for u in coop]
+        for unit in implicit:
+            name = self._name(unit)
+            if name not in coop and name not in leads:
+                coop.append(name)
+        generic = [self._name(g) for g in attr.generic]
+        dl_text = deadline_text if deadline_text is not None else attr.deadline
+        deadline = parse_deadline(dl_text, self.year)
+        if not dl_text:
+            in_text = find_deadline_in_text(text)
+            if in_text:
+                deadline = parse_deadline(in_text, self.year)
+                warnings.append(f"deadline_in_text：完成时限取自任务内容（“{in_text}”），请核对")
+        elif deadline.kind == "none":
+            warnings.append(f"deadline_unreadable：无法识别完成时限“{dl_text}”")
+        for name in leads + coop:
+            if not is_unit_like(name):
+                warnings.append(f"odd_unit_name：“{name}”不像单位名称，请核对")
+        return ParsedTask(
+            no=no,
+            path=path,
+            text=text,
+            lead_units=leads,
+            cooperating_units=coop,
+            generic_units=generic,
+            deadline=deadline,
+            warnings=warnings,
+            source_excerpt=source,
+        )
+
+    @staticmethod
+    def _name(name: str) -> str:
+        n = re.sub(r"[\s\u3000\u00a0]+", "", strip_pinyin(name))
+        return to_simplified(n)
+
+    def _set_parents(self) -> None:
+        task_kinds = {self._task_items[id(t)].kind for t in self.tasks}
+        for task in self.tasks:
+            item = self._task_items[id(task)]
+            parent = item.parent
+            if parent is not None and parent.kind in task_kinds and parent.marker is not None:
+                task.parent_no = parent.no
+
+    # --- tables ----------------------------------------------------------------------------------
+
+    def _table(self, table: Table) -> None:
+        rows = table.rows
+        header = find_header(rows)
+        start = 0
+        if header is None:
+            width = max((len(r) for r in rows), default=0)
+            if (
+                self._last_header is not None
+                and width == self._last_width
+                and rows
+                and self._looks_like_data(rows[0])
+            ):
+                header = Header(-1, 1, self._last_header.roles)
+            else:
+                # A layout table or a sheet of notes: read its cells as paragraphs.
+                seen: set[str] = set()
+                for row in rows:
+                    for cell in row:
+                        if cell and cell not in seen:
+                            seen.add(cell)
+                            for ln in cell.split("\n"):
+                                self._paragraph(ln)
+                return
+        self._close_item()
+        self._stack = []
+        self._last_header = header
+        self._last_width = max(len(r) for r in rows)
+        start = header.row + header.height
+        section: Marker | None = None
+        section_path = ""
+        for r in range(start, len(rows)):
+            row = rows[r]
+            self._table_row(table, r, row, header, section_path)
+            sec = self._section_row(row, header)
+            if sec is not None:
+                section = sec
+                section_path = f"{section.value}."
+        self._last_header = header
+
+    def _looks_like_data(self, row: list[str]) -> bool:
+        return bool(row and re.fullmatch(r"\s*[0-9０-９]{1,3}\s*[.、．]?\s*", row[0] or ""))
+
+    def _section_row(self, row: list[str], header: Header) -> Marker | None:
+        filled = [c.strip() for c in row if c and c.strip()]
+        if not filled or len(set(filled)) != 1:
+            return None
+        text = filled[0]
+        marker = match_marker(text)
+        if marker is not None and marker.kind in ("cn", "pcn", "art"):
+            return marker
+        return None
+
+    def _table_row(self, table: Table, r: int, row: list[str], header: Header, section_path: str) -> None:
+        roles = header.roles
+        filled = [c.strip() for c in row if c and c.strip()]
+        if not filled or (len(set(filled)) == 1 and len(row) > 1 and len(filled) > 1):
+            return  # empty, or a section row merged across all columns
+        text_col = header.text_column
+        if text_col is None or text_col >= len(row):
+            return
+        text = self._clean_text(row[text_col] or "")
+        if not text:
+            return
+        if len(filled) == 1 and text:
+            return  # a footnote or section title in one cell
+        no_col = header.column("no")
+        no: str | None = None
+        value: int | None = None
+        if no_col is not None and no_col < len(row) and (row[no_col] or "").strip():
+            raw_no = row[no_col].strip()
+            m = match_marker(raw_no + ("" if re.search(r"[、.．)）]$", raw_no) else "、"))
+            no = re.sub(r"[、.．\s]+$", "", raw_no)
+            value = m.value if m else None
+        else:
+            m = match_marker(text)
+            if m is not None:
+                no, value = m.no, m.value
+                text = text[m.end :].strip()
+        cells: dict[str, list[str]] = {}
+        for c, role in enumerate(roles):
+            if role and c < len(row) and row[c] and row[c].strip():
+                cells.setdefault(role, []).append(row[c])
+        attr = Attribution()
+        for cell in cells.get("lead", []):
+            units, generic, trunc = self._cell_units(cell)
+            attr.leads += units
+            attr.generic += generic
+            attr.truncated |= trunc
+            attr.explicit = True
+        for cell in cells.get("coop", []):
+            units, generic, trunc = self._cell_units(cell)
+            attr.cooperating += units
+            attr.generic += generic
+            attr.truncated |= trunc
+        for cell in cells.get("resp", []):
+            joined, newline = split_cell_lines(cell)
+            parsed = parse_attribution(joined, newline_separates=newline)
+            if parsed is not None and parsed.explicit:
+                attr.merge(parsed)
+                continue
+            units, generic, trunc = self._cell_units(cell)
+            attr.responsible += units
+            attr.generic += generic
+            attr.truncated |= trunc
+        deadline = None
+        if cells.get("deadline"):
+            deadline = "".join(ln.strip() for ln in cells["deadline"][0].split("\n")).strip() or None
+        if attr.truncated or self._truncated_row(row):
+            self.warnings.append(
+                f"truncated：表格第{no or r + 1}行“{text[:20]}”的内容在原文中被截断，未导入该行，请核对原件"
+            )
+            return
+        if not (attr.leads or attr.responsible or attr.cooperating):
+            return
+        path = self._unique_path(section_path + str(value if value is not None else r))
+        task = self._task(
+            no, path, text, attr, list(self._implicit), source=" | ".join(row), deadline_text=deadline or ""
+        )
+        if not deadline:
+            task.deadline = parse_deadline(None) if not task.deadline.text else task.deadline
+        self.tasks.append(task)
+        self._task_items[id(task)] = _Item(None, text, path, 0, None)
+
+    @staticmethod
+    def _truncated_row(row: list[str]) -> bool:
+        return any(re.fullmatch(r"\s*(?:……|…|\.{3,}|⋯)+\s*", c or "") for c in row)
+
+    @staticmethod
+    def _cell_units(cell: str) -> tuple[list[str], list[str], bool]:
+        joined, newline = split_cell_lines(cell)
+        joined = re.sub(r"(?:分别牵头负责|分别牵头|牵头负责|牵头|负责|配合)$", "", joined.strip())
+        trunc = bool(re.search(r"(?:……|…|\.{3,}|⋯)\s*$", joined))
+        units, generic = split_units(joined, newline_separates=newline)
+        return units, generic, trunc
+
+
+def parse_document(doc: SourceDocument, *, year: int | None = None) -> ParsedPlan:
+    """Parse a read document into tasks; ``year`` is the plan's year for dates printed without one
+    (default: the year in the title or document number, else the most frequent year in the text)."""
+    return PlanParser(doc, year=year).parse()
