@@ -221,8 +221,14 @@ class UnitResolver:
                             keys.append(key)
             self._record_keys.append(tuple(keys))
         self.prefixes: tuple[str, ...] = tuple(prefixes) if prefixes is not None else self._city_prefixes()
-        # Fuzzy choices: every distinct key once, with the units it belongs to.
-        self._fuzzy_keys = list(self._index)
+        # Fuzzy choices: every distinct key of an active unit once, with the active units it names.
+        self._fuzzy_keys: list[str] = []
+        self._fuzzy_units: list[tuple[int, ...]] = []
+        for key, hits in self._index.items():
+            units = tuple(dict.fromkeys(h.unit for h in hits if self.records[h.unit].active))
+            if units:
+                self._fuzzy_keys.append(key)
+                self._fuzzy_units.append(units)
         self._cache: dict[str, Resolution] = {}
         self._cache_size = cache_size
         self._lock = threading.Lock()
@@ -310,14 +316,18 @@ class UnitResolver:
         if generic is not None:
             return generic
 
-        vocabulary = revert_vocabulary(to_simplified(folded, vocabulary=True))
         stages: list[tuple[str, str]] = [("exact", folded), ("simplified", simplified)]
-        if vocabulary != simplified:
-            stages.append(("vocabulary", vocabulary))
         for stage, key in stages:
             hits = self._index.get(key)
             if hits:
                 return self._from_hits(printed, simplified, hits, stage)
+        # Only now the (slower, riskier) vocabulary conversion: 執行 would become 运行 on a hit above.
+        vocabulary = revert_vocabulary(to_simplified(folded, vocabulary=True))
+        if vocabulary != simplified:
+            stages.append(("vocabulary", vocabulary))
+            hits = self._index.get(vocabulary)
+            if hits:
+                return self._from_hits(printed, simplified, hits, "vocabulary")
 
         bases = list(dict.fromkeys(key for _stage, key in stages))
         for base in bases:
@@ -403,36 +413,34 @@ class UnitResolver:
     def _fuzzy(self, printed: str, normalized: str, bases: list[str]) -> Resolution:
         best: dict[int, tuple[float, str, str]] = {}  # unit → (score, query, key)
         for query in bases:
-            for key, score, _index in process.extract(
+            for key, score, index in process.extract(
                 query, self._fuzzy_keys, scorer=fuzz.ratio, limit=3 * CANDIDATE_LIMIT,
                 score_cutoff=CANDIDATE_MIN_SCORE,
             ):
-                for hit in self._index[key]:
-                    if score > best.get(hit.unit, (-1.0, "", ""))[0]:
-                        best[hit.unit] = (score, query, key)
+                for unit in self._fuzzy_units[index]:
+                    known = best.get(unit)
+                    if known is None or score > known[0]:
+                        best[unit] = (score, query, key)
+        if not best:
+            return Resolution(printed, normalized, "unknown", "none", 0.0)
         ranked = sorted(best.items(), key=lambda item: (-item[1][0], self.records[item[0]].code))
-        active = [(u, s) for u, s in ranked if self.records[u].active]
         candidates = tuple(
             Candidate(self.records[u].code, self.records[u].name, round(s[0] / 100, 4))
-            for u, s in active[:CANDIDATE_LIMIT]
+            for u, s in ranked[:CANDIDATE_LIMIT]
         )
-        if active:
-            unit, (score, query, key) = active[0]
-            runner_up = active[1][1][0] if len(active) > 1 else 0.0
-            if (
-                score >= FUZZY_ACCEPT_SCORE
-                and score - runner_up >= FUZZY_ACCEPT_MARGIN
-                and _only_connectives_differ(query, key)
-            ):
-                resolution = self._matched(
-                    printed, normalized, self.records[unit], "fuzzy", round(score / 100, 4))
-                return Resolution(
-                    resolution.printed, resolution.normalized, resolution.kind, resolution.method,
-                    resolution.confidence, resolution.unit_code, resolution.unit_id, resolution.unit_name,
-                    candidates,
-                )
-        return Resolution(printed, normalized, "unknown", "fuzzy" if candidates else "none", 0.0,
-                          candidates=candidates)
+        unit, (score, query, key) = ranked[0]
+        runner_up = ranked[1][1][0] if len(ranked) > 1 else 0.0
+        if (
+            score >= FUZZY_ACCEPT_SCORE
+            and score - runner_up >= FUZZY_ACCEPT_MARGIN
+            and _only_connectives_differ(query, key)
+        ):
+            record = self.records[unit]
+            return Resolution(
+                printed, normalized, "group" if record.kind == "group" else "unit", "fuzzy",
+                round(score / 100, 4), record.code, record.id, record.name, candidates,
+            )
+        return Resolution(printed, normalized, "unknown", "fuzzy", 0.0, candidates=candidates)
 
 
 def _only_connectives_differ(query: str, key: str) -> bool:
