@@ -1,0 +1,65 @@
+"""Bad roll and registry files are refused whole, with the file, row and field named."""
+
+from __future__ import annotations
+
+import pytest
+
+from qiantou.matching.csvio import CsvError, read_registry, read_roll
+
+ROLL_HEAD = "record_id,id_number,name,birth_date,sex,benefit_start,benefit_end\n"
+REG_HEAD = "record_id,id_number,name,birth_date,sex,custody_type,start,end\n"
+ROW = "A1,11010519491231002X,张三,1949-12-31,女,2024-01-01,2024-12-31\n"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "文件为空"),
+        (b"id,name\n1,x\n", "第 1 行表头应为"),
+        ((ROLL_HEAD + ROW + "A2,11010519491231002X,李四\n").encode(), "第 3 行应有 7 列，实有 3 列"),
+        ((ROLL_HEAD + ROW + ROW).encode(), "第 3 行 record_id“A1”与第 2 行重复"),
+        ((ROLL_HEAD + ",11010519491231002X,张三,,,2024-01-01,\n").encode(), "第 2 行 record_id 为空"),
+        ((ROLL_HEAD + "A1,x,张三,,,2024-13-01,\n").encode(), "第 2 行 benefit_start 列日期无法识别"),
+        ((ROLL_HEAD + "A1,x,张三,,,,\n").encode(), "第 2 行 benefit_start 列不能为空"),
+        (
+            (ROLL_HEAD + "A1,x,张三,,,2024-02-01,2024-01-01\n").encode(),
+            "第 2 行 benefit_end 早于 benefit_start",
+        ),
+        ((ROLL_HEAD + 'A1,"x,张三\n').encode(), "CSV 格式错误"),
+        ((ROLL_HEAD + ROW).encode("gbk"), "不是 UTF-8 编码"),
+    ],
+)
+def test_bad_roll(data: bytes, message: str) -> None:
+    with pytest.raises(CsvError, match=message) as info:
+        read_roll(data, label="ROLL.csv")
+    assert str(info.value).startswith("ROLL.csv：")
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ((REG_HEAD + "J1,x,张三,,,服刑,2024-01-01,\n").encode(), "第 2 行 custody_type“服刑”不是"),
+        ((REG_HEAD + "J1,x,张三,,,收监执行,2024-01-01,2023-01-01\n").encode(), "第 2 行 end 早于 start"),
+        ((REG_HEAD + "J1,x,张三,,,收监执行,,\n").encode(), "第 2 行 start 列不能为空"),
+        (ROLL_HEAD.encode(), "表头应为"),
+    ],
+)
+def test_bad_registry(data: bytes, message: str) -> None:
+    with pytest.raises(CsvError, match=message):
+        read_registry(data, label="REG.csv")
+
+
+def test_bom_blank_lines_and_header_case_are_accepted() -> None:
+    data = ("\ufeff" + ROLL_HEAD.upper().replace("RECORD_ID", "Record_Id") + ROW + "\n").encode()
+    roll = read_roll(data)
+    assert roll.record_ids == ["A1"] and roll.id_keys[0] == b"ID|11010519491231002X"
+
+
+def test_same_person_several_episodes_in_the_registry() -> None:
+    reg = read_registry(
+        (
+            REG_HEAD + "J1,11010519491231002X,张三,,,收监执行,2020-01-01,2021-01-01\n"
+            "J2,11010519491231002x,張三,,,看守所羁押,2022-01-01,\n"
+        ).encode()
+    )
+    assert list(reg.by_id.values()) == [[0, 1]] and list(reg.by_name.values()) == [[0, 1]]
