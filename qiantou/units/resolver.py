@@ -17,7 +17,8 @@ Pipeline (each stage only runs when the previous one found nothing):
 4. **vocabulary** — the same after Taiwan vocabulary is reverted (OpenCC tw2sp, then 资讯 → 信息 in
    simplified script): ``市工業和資訊化局`` → 市工业和信息化局.
 5. **prefix** — the city prefix added or removed: ``青山市X`` ↔ ``市X``, ``中共青山市委X`` ↔ ``市委X``
-   (prefixes come from the top-level government units' names); ``variant`` — a glued 等 removed.
+   (prefixes come from the top-level government units' names); ``variant`` — a glued 等, a role
+   note (``市发展改革委（牵头）``) or enclosing brackets removed.
 6. **fuzzy** — rapidfuzz ``ratio`` against every name, short name and former name. A fuzzy hit is
    accepted only when it is very close (≥ :data:`FUZZY_ACCEPT_SCORE`), unambiguous (the next unit
    scores at least :data:`FUZZY_ACCEPT_MARGIN` lower) and differs only in connective characters
@@ -74,6 +75,8 @@ _GENERIC_RE = re.compile(
     r"(部门|单位|方面|机构|部门和单位|部门、单位|单位和部门|部门单位|职能部门|责任单位|成员单位|企业|企事业单位)$"
 )
 # 青山市人民政府 / 中共青山市委员会 → 青山市
+# A role note after a name, "市发展改革委（牵头）", and a glued list tail, "市财政局等".
+_ROLE_NOTE_RE = re.compile(r"\((?:[^()]*(?:牵头|配合|协办|主办|负责|第一|为主|参与)[^()]*)\)$")
 _CITY_PREFIX_RE = re.compile(r"^(?:中共)?(.{1,10}?[省市县区州盟旗])(?:人民政府|委员会)$")
 _TIER_METHOD: dict[int, Method] = {0: "exact", 1: "alias", 2: "former_name"}
 _STAGE_CONFIDENCE: dict[str, float] = {
@@ -336,8 +339,8 @@ class UnitResolver:
                 if hits:
                     return self._from_hits(printed, simplified, hits, "prefix")
         for base in bases:
-            if len(base) > 2 and base.endswith("等"):
-                for variant in (base[:-1], *self._prefix_variants(base[:-1])):
+            for trimmed in _trimmed(base):
+                for variant in (trimmed, *self._prefix_variants(trimmed)):
                     hits = self._index.get(variant)
                     if hits:
                         return self._from_hits(printed, simplified, hits, "variant")
@@ -441,6 +444,22 @@ class UnitResolver:
                 round(score / 100, 4), record.code, record.id, record.name, candidates,
             )
         return Resolution(printed, normalized, "unknown", "fuzzy", 0.0, candidates=candidates)
+
+
+def _trimmed(key: str) -> list[str]:
+    """Forms of ``key`` without a trailing role note, a glued 等, or enclosing brackets."""
+    forms: list[str] = []
+    current = key
+    note = _ROLE_NOTE_RE.search(current)
+    if note and note.start() >= 2:
+        current = current[: note.start()]
+        forms.append(current)
+    if len(current) > 2 and current.endswith("等"):
+        current = current[:-1]
+        forms.append(current)
+    if len(current) > 2 and current.startswith("(") and current.endswith(")") and current.count("(") == 1:
+        forms.append(current[1:-1])
+    return forms
 
 
 def _only_connectives_differ(query: str, key: str) -> bool:
