@@ -106,7 +106,7 @@ def split_top(text: str, seps: str) -> list[str]:
 # --- the document's lead rule ------------------------------------------------------------------
 
 _RULE_RE = re.compile(
-    r"(?:列|排|位列|排名|排序|排列)?在?(?:第一位|首位|第一个|第一名|第一)(?:者|的|单位|部门)*"
+    r"(?:列|排|位列|排名|排序|排列)?在?(?:第一位|首位|第一个|第一名|第一|最前面|最前|前面|靠前|(?<=在)前)(?:者|的|单位|部门)*"
     r"(?:为|是|系)(?:牵头|主办|主责|总牵头)(?:或汇总|和汇总|或总牵头)?(?:单位|部门)?"
 )
 
@@ -251,6 +251,25 @@ def _protect_levels(text: str) -> str:
 _DENG_RE = re.compile(r"^(?P<head>.+?)等(?P<tail>.*)$")
 
 
+_LEAD_TAG_RE = re.compile(r"[（(【\[](?:牵头|牵头单位|牵头部门|主责|主办)[)）】\]]$")
+
+
+def pop_lead_tags(units: list[str]) -> tuple[list[str], list[str]]:
+    """Units tagged as lead inside a list, and all names untagged.
+
+    ``["市财政局（牵头）", "市民政局"]`` → ``(["市财政局"], ["市财政局", "市民政局"])``.
+    """
+    leads = []
+    names = []
+    for u in units:
+        m = _LEAD_TAG_RE.search(u)
+        if m:
+            u = u[: m.start()]
+            leads.append(u)
+        names.append(u)
+    return leads, names
+
+
 def split_units(text: str, *, newline_separates: bool = False) -> tuple[list[str], list[str]]:
     """Split a printed unit list into ``(units, generic_parties)`` in printed order.
 
@@ -331,6 +350,7 @@ _COOP_MARK_RE = re.compile(
     r"(?:按职责分工负责|按职责分工落实|按照职责分工负责|按职责负责|按职能分工负责|按职能职责负责|分工负责|配合落实|配合实施|配合推进|配合|"
     r"协助|协同推进|协同|协办|参与|参加)$"
 )
+_DUTY_MARK_RE = re.compile(r"(?:按照?职责分工|按职能分工|按职能职责|按职责|分工)(?:负责|落实)$")
 _RESP_MARK_RE = re.compile(r"(?:共同负责|具体负责|负责落实|负责实施|负责推进|负责办理|主责|负责)$")
 
 _KEYS = {
@@ -341,7 +361,8 @@ _KEYS = {
     "deadline": "完成时限|责任时限|完成时间|完成期限|时间节点|"
     "时限要求|时间要求|办结时限|进度安排|时间安排|时限",
     "person": "牵头市领导|分管市领导|市分管领导|牵头领导|分管领导|"
-    "责任领导|联系领导|包保领导|责任人|联系人|市领导",
+    "责任领导|联系领导|包保领导|督办领导|联系市领导|责任人|联系人|市领导|领导",
+    "other": "督办单位|联系电话|电话|备注|工作目标|目标要求|预期成果|成果形式|完成标准|验收标准|工作标准",
     "division": "部门分工|责任分工|任务分工|分工",
 }
 _KEY_RE = re.compile(
@@ -468,7 +489,7 @@ def parse_attribution(
                 sub = _narrative(value, strict=False, newline_separates=newline_separates)
                 if sub is not None:
                     attr.merge(sub)
-            elif role == "person":
+            elif role in ("person", "other"):
                 continue
             elif role == "deadline":
                 attr.deadline = attr.deadline or (value or None)
@@ -482,6 +503,12 @@ def parse_attribution(
                 units, generic = split_units(value, newline_separates=newline_separates)
                 units = [u for u in units if not _is_rule_piece(u)]
                 attr.generic += generic
+                tagged, units = pop_lead_tags(units)
+                if tagged and role != "lead":
+                    attr.leads += tagged
+                    attr.explicit = True
+                    units = [u for u in units if u not in tagged]
+                    role = "coop"
                 if role == "lead":
                     attr.leads += units
                     attr.explicit = True
@@ -520,6 +547,7 @@ def _huitong(piece: str) -> tuple[list[str], list[str], list[str]] | None:
 
 def _narrative(text: str, *, strict: bool, newline_separates: bool = False) -> Attribution | None:
     attr = Attribution()
+    duty: list[str] = []  # "…按职责分工负责": cooperating after a lead, else simply responsible
     pending: list[str] = []
     ok = True
     marked = False
@@ -557,7 +585,16 @@ def _narrative(text: str, *, strict: bool, newline_separates: bool = False) -> A
             units = pending + units
             pending = []
             marked = True
-            if role == "lead":
+            tagged, units = pop_lead_tags(units)
+            if tagged:
+                attr.leads += tagged
+                attr.explicit = True
+                units = [u for u in units if u not in tagged]
+                if role == "resp":
+                    role = "coop"
+            if role == "coop" and _DUTY_MARK_RE.search(p):
+                duty += units
+            elif role == "lead":
                 attr.leads += units
                 attr.explicit = True
             elif role == "coop":
@@ -570,7 +607,12 @@ def _narrative(text: str, *, strict: bool, newline_separates: bool = False) -> A
             attr.deadline = attr.deadline or p
             continue
         units, generic = split_units(p, newline_separates=newline_separates)
-        if (units or generic) and all(is_unit_like(u) for u in units):
+        tagged, units = pop_lead_tags(units)
+        if tagged:
+            attr.leads += tagged
+            attr.explicit = marked = True
+            units = [u for u in units if u not in tagged]
+        if (units or generic or tagged) and all(is_unit_like(u) for u in units):
             pending += units
             attr.generic += generic
             if _is_truncated(p):
@@ -579,6 +621,12 @@ def _narrative(text: str, *, strict: bool, newline_separates: bool = False) -> A
         ok = False
     if strict and (not ok or not marked):
         return None
+    if duty:
+        if attr.leads:
+            attr.cooperating += duty
+            attr.explicit = True
+        else:
+            attr.responsible += duty
     if pending:
         if attr.leads:
             attr.cooperating += pending

@@ -92,6 +92,8 @@ def _recurring(t: str) -> dict[str, Any] | None:
         ]
         key = "working_days_after_end" if m["unit"] == "工作日" else "days_after_end"
         return {"every": every, key: _num(m["n"])}
+    if re.search(r"每年(?:的)?(?:年底|年末|底)", t):
+        return {"every": "year", "month": 12, "day": "end"}
     m = re.search(r"每年(?:的)?(?P<m>\d{1,2})月(?:(?P<d>\d{1,2})日|(?P<part>底|末|上旬|中旬|下旬))?", t)
     if m:
         day: int | str = int(m["d"]) if m["d"] else _part_day(m["part"])

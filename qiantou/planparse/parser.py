@@ -23,7 +23,7 @@ from qiantou.planparse.attribution import (
     split_top,
     split_units,
 )
-from qiantou.planparse.deadlines import find_deadline_in_text, parse_deadline
+from qiantou.planparse.deadlines import find_deadline_in_text, looks_like_deadline, parse_deadline
 from qiantou.planparse.document import Paragraph, ParsedPlan, ParsedTask, SourceDocument, Table
 from qiantou.planparse.numbering import Marker, match_marker
 from qiantou.planparse.tables import Header, find_header, rebuild_text_tables, split_cell_lines
@@ -41,8 +41,9 @@ _CARRY_RE = re.compile(r"不再(?:单独|一一|逐项|另行|重复|逐一)?(?:
 _CARRY_UNITS_RE = re.compile(
     r"(?:均需|均须|均要|均由|都需|都要|需要|需由|需|须)(?P<units>[^，。；;,]+?)"
     r"(?:共同)?(?:抓好|负责|配合|参与|落实|推进|组织)"
-    r"|(?P<units2>[^，。；;,]+?)(?:均为|均是|均作为|为)(?:配合|责任|参与|协同)(?:单位|部门)"
+    r"|(?P<units2>[^，。；;,]+?)(?:均为|均是|均作为|为)[^，。；;,]{0,10}?(?:配合|责任|参与|协同)(?:单位|部门)"
 )
+_PUNCT = " \u3000。.；;，,、"
 _HEADING_WORDS = (
     "指导思想",
     "工作目标",
@@ -234,8 +235,8 @@ class PlanParser:
             return
         cur = self._current
         if cur is not None and not cur.block_lines and not self._has_attribution(cur.text):
-            if not self._heading_like(cur.text):
-                cur.text += line  # the item's text goes on in the next paragraph
+            if not self._heading_like(cur.text) or self._attribution_only(line):
+                cur.text += line  # the item's text (or its attribution) goes on in the next paragraph
                 return
         if self._has_attribution(line) and not self._is_notice(line):
             # An unnumbered paragraph with its own attribution is a task whose number is missing
@@ -295,6 +296,13 @@ class PlanParser:
             return True
         return len(t) <= 30 and not re.search(r"[，,；;]", t)
 
+    def _attribution_only(self, line: str) -> bool:
+        """A paragraph that is nothing but an attribution bracket: （责任单位：市财政局）."""
+        groups = bracket_groups(line)
+        if len(groups) != 1 or groups[0].start != 0 or line[groups[0].end :].strip(" 。.；;"):
+            return False
+        return self._bracket_attr(line, groups[0]) is not None
+
     @staticmethod
     def _is_notice(line: str) -> bool:
         return bool(re.match(r"^(?:注|说明|备注|附件)[:：]", line))
@@ -334,11 +342,27 @@ class PlanParser:
         text = item.text
         segments: list[tuple[str, Attribution]] = []
         start = 0
+        pending_deadline: tuple[int, int, str] | None = None  # a bracket holding only a time
         for g in bracket_groups(text):
             attr = self._bracket_attr(text, g)
             if attr is None:
+                content = g.content.strip()
+                if g.closed and looks_like_deadline(content):
+                    between = text[start : g.start].strip(_PUNCT)
+                    if segments and not between and not segments[-1][1].deadline:
+                        segments[-1][1].deadline = content  # （市财政局负责）（2024年底前）
+                        start = g.end
+                    else:
+                        pending_deadline = (g.start, g.end, content)
                 continue
-            segment = self._strip_nonattr(text[start : g.start])
+            cut = g.start
+            if pending_deadline is not None:
+                # （2024年底前）（市财政局负责）: the time bracket right before belongs to the attribution.
+                if not text[pending_deadline[1] : g.start].strip(_PUNCT):
+                    attr.deadline = attr.deadline or pending_deadline[2]
+                    cut = pending_deadline[0]
+                pending_deadline = None
+            segment = self._strip_nonattr(text[start:cut])
             if not segment.strip(" 。.；;，,") and segments:
                 segments[-1][1].merge(attr)
             else:
@@ -348,6 +372,14 @@ class PlanParser:
         if segments and tail:
             last_text, last_attr = segments[-1]
             segments[-1] = (last_text + text[start:], last_attr)
+        if not segments:
+            fields = parse_fields(text)
+            if fields and fields[0][0] == "" and any(role in ("lead", "coop", "resp") for role, _v in fields):
+                # "…。牵头单位：市财政局；配合单位：市民政局" printed in the item's own paragraph.
+                key_start = self._first_key_start(text)
+                attr = parse_attribution(text[key_start:])
+                if attr is not None and attr.has_units:
+                    segments.append((text[:key_start], attr))
         if not segments:
             attr = self._narrative_attr(text)
             if attr is not None:
@@ -373,6 +405,15 @@ class PlanParser:
             path = item.path if k == 0 else f"{item.path}-{k + 1}"
             tasks.append(self._task(item.no, path, seg_text, attr, item.implicit, source=text))
         return tasks
+
+    @staticmethod
+    def _first_key_start(text: str) -> int:
+        fields = parse_fields(text)
+        pre = fields[0][1] if fields and fields[0][0] == "" else ""
+        idx = text.find(pre) + len(pre) if pre else 0
+        while idx < len(text) and text[idx] in " \u3000，,；;。":
+            idx += 1
+        return idx
 
     def _narrative_attr(self, text: str) -> Attribution | None:
         """由X会同Y负责，… at the start, or a closing sentence made only of an attribution."""
@@ -565,6 +606,8 @@ class PlanParser:
             attr.truncated |= trunc
         for cell in cells.get("resp", []):
             joined, newline = split_cell_lines(cell)
+            if "\n" in cell and any(parse_fields(ln.strip()) for ln in cell.split("\n")):
+                joined, newline = "；".join(ln.strip() for ln in cell.split("\n") if ln.strip()), False
             parsed = parse_attribution(joined, newline_separates=newline)
             if parsed is not None and parsed.explicit:
                 attr.merge(parsed)

@@ -308,3 +308,58 @@ def test_json_shape() -> None:
         "start": None,
         "rule": {"every": "month", "day": 28},
     }
+
+
+def test_common_published_variants() -> None:
+    plan = parse(
+        "各部门：现印发给你们。排在第一位的为牵头单位，其他为配合单位。",
+        "1.优化营商环境。（市发展改革委牵头，各县区、市直各部门按职责分工负责）",
+        "2.扩大有效投资。（市发展改革委、市财政局等按职责分工负责）",
+        "3.加强组织领导。",
+        "（责任单位：市委办公室、市政府办公室）",
+        "4.推进数字政府建设，牵头单位：市大数据局；配合单位：市财政局；完成时限：2024年底前。",
+        "5.做好防汛。责任单位：市水利局（牵头）、市应急局、市气象局 完成时限：每年汛期前",
+        "6.抓好春耕。市农业农村局牵头，市供销社配合。",
+    )
+    got = [(t.no, t.lead_units, t.cooperating_units, t.deadline.text) for t in plan.tasks]
+    assert got == [
+        ("1", ["市发展改革委"], ["各县区", "市直各部门"], None),
+        ("2", ["市发展改革委"], ["市财政局"], None),
+        ("3", ["市委办公室"], ["市政府办公室"], None),
+        ("4", ["市大数据局"], ["市财政局"], "2024年底前"),
+        ("5", ["市水利局"], ["市应急局", "市气象局"], "每年汛期前"),
+        ("6", ["市农业农村局"], ["市供销社"], None),
+    ]
+    assert plan.tasks[2].text == "加强组织领导。"
+    assert plan.tasks[3].text == "推进数字政府建设"
+
+
+def test_time_brackets_next_to_the_attribution_are_its_deadline() -> None:
+    plan = parse(
+        "1.推进甲。（市财政局负责）（2024年底前）",
+        "2.推进乙（2025年6月底前）（市民政局负责）",
+        "各县（市、区）人民政府为各项任务的责任单位，不再一一列出。",
+        "3.推进丙。（市商务局负责）",
+    )
+    assert [(t.text, t.deadline.text) for t in plan.tasks] == [
+        ("推进甲。", "2024年底前"),
+        ("推进乙", "2025年6月底前"),
+        ("推进丙。", None),
+    ]
+    assert plan.tasks[2].cooperating_units == ["各县（市、区）人民政府"]
+    assert plan.tasks[0].warnings == []
+
+
+def test_table_cells_with_field_lines_and_lead_tags() -> None:
+    table = Table(
+        rows=[
+            ["序号", "主要任务", "责任单位", "时间节点"],
+            ["1", "推进改革。", "牵头单位：市财政局\n配合单位：市民政局、市人社局", "2024年12月"],
+            ["2", "推进改造。", "市住建局（牵头）\n市财政局", "2024年上半年"],
+        ]
+    )
+    plan = parse(table)
+    assert [(t.lead_units, t.cooperating_units, t.deadline.date) for t in plan.tasks] == [
+        (["市财政局"], ["市民政局", "市人社局"], dt.date(2024, 12, 31)),
+        (["市住建局"], ["市财政局"], dt.date(2024, 6, 30)),
+    ]
