@@ -12,17 +12,15 @@ from django.shortcuts import render
 
 from qiantou.plans.models import PlanStatus, TaskStatus
 from qiantou.plans.selectors import (
-    flatten_tree,
     plan_get_for,
     plan_list_for,
-    plan_task_tree,
     task_get_for,
     task_list_for,
     task_units_by_role,
     with_units,
 )
 from qiantou.web.htmx import wants_fragment
-from qiantou.web.selectors import plan_task_counts_for
+from qiantou.web.selectors import plan_rows_for, plan_task_counts_for
 
 PAGE_SIZE = 50
 
@@ -68,13 +66,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The plan page: its task tree with numbering, units in printed order, deadlines, warnings, status."""
     user: Any = request.user
     plan = plan_get_for(user, pk)
-    nodes = flatten_tree(plan_task_tree(plan, user))
-    unit_id = getattr(user, "unit_id", None)
-    for node in nodes:
-        node["mine"] = unit_id is not None and any(
-            tu.unit_id == unit_id
-            for tu in node["lead_units"] + node["cooperating_units"] + node["generic_units"]
-        )
+    nodes = plan_rows_for(plan, user)
     only_mine = request.GET.get("mine") == "1"
     q = request.GET.get("q", "").strip()
     shown = [

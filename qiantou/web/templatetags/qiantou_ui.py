@@ -46,6 +46,14 @@ def unit_tags(task_units: list[Any], role: str) -> dict[str, Any]:
     return {"task_units": task_units, "role": role}
 
 
+@register.simple_tag
+def task_rows(nodes: list[dict[str, Any]]) -> Any:
+    """The plan page's task rows (``{% task_rows nodes %}``), rendered in Python for speed."""
+    from qiantou.web.rows import TaskRowRenderer
+
+    return TaskRowRenderer().rows(nodes)
+
+
 @register.filter
 def names_unit(task_units: list[Any], unit_id: int | None) -> bool:
     """True when one of ``task_units`` is the unit ``unit_id``."""
