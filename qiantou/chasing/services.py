@@ -806,12 +806,12 @@ def petition_decide(
     an extension moves the item's due date; rungs already fired are not repeated, the rest follow the
     new date. Refusing requires a note.
     """
+    if petition.status not in (PetitionStatus.PENDING, PetitionStatus.ESCALATED):
+        raise StateError("该申请已处理。")
     if petition.status == PetitionStatus.ESCALATED:
         _require(actor, "chasing.decide_escalated", petition)
     else:
         _require(actor, "chasing.decide_item", petition.item)
-    if petition.status not in (PetitionStatus.PENDING, PetitionStatus.ESCALATED):
-        raise StateError("该申请已处理。")
     allowed = {
         PetitionStatus.GRANTED,
         PetitionStatus.REFUSED,
