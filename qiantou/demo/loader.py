@@ -22,15 +22,25 @@ from qiantou.plans.models import (
     DeadlineKind,
     Plan,
     PlanStatus,
+    PlanVersion,
     Resolution,
     Task,
     TaskStatus,
-    TaskUnit,
     TaskUnitRole,
 )
 from qiantou.plans.selectors import today
-from qiantou.units.files import read_directory_file, split_list
-from qiantou.units.models import Unit, UnitKind
+from qiantou.plans.services import (
+    NamedUnit,
+    plan_create,
+    plan_set_status,
+    plan_update,
+    plan_version_create,
+    task_create,
+    task_update,
+)
+from qiantou.units.models import Unit
+from qiantou.units.resolver import resolve
+from qiantou.units.services import unit_directory_import
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 UNITS_FILE = DATA_DIR / "units.csv"
@@ -51,6 +61,7 @@ DEMO_USERS: list[tuple[str, str, str, str, bool]] = [
     ("sjj_auditor", "吴涛（审计）", Role.AUDITOR, "QS0222", False),
     ("sysadmin", "系统管理员", Role.SYSTEM_ADMIN, "QS0101", True),
 ]
+DEMO_USERNAMES = [row[0] for row in DEMO_USERS]
 
 
 @dataclass
@@ -66,59 +77,23 @@ class DemoSummary:
 # --- units --------------------------------------------------------------------------------------
 
 
-def _load_units(actor: Any) -> int:
-    """Create or update the directory from ``units.csv`` (parents first); returns rows read."""
-    table = read_directory_file(UNITS_FILE.name, UNITS_FILE.read_bytes())
-    by_code = {u.code: u for u in Unit.objects.all()}
-    pending = list(table.rows)
-    written = 0
-    while pending:
-        progressed = False
-        rest = []
-        for row in pending:
-            code = row.get("code") or ""
-            parent_code = row.get("parent_code") or ""
-            if parent_code and parent_code not in by_code:
-                rest.append(row)
-                continue
-            values = {
-                "name": row.get("name") or "",
-                "short_names": split_list(row.get("short_names")),
-                "former_names": split_list(row.get("former_names")),
-                "parent": by_code.get(parent_code) if parent_code else None,
-                "kind": row.get("kind") or UnitKind.BUREAU,
-                "mandate": row.get("mandate") or "",
-            }
-            unit = by_code.get(code)
-            if unit is None:
-                unit = Unit.objects.create(code=code, **values)
-                audit_record(
-                    actor=actor, action="unit.create", obj=unit, payload={"code": code, "source": "demo"}
-                )
-                by_code[code] = unit
-            elif any(getattr(unit, k) != v for k, v in values.items()):
-                for k, v in values.items():
-                    setattr(unit, k, v)
-                unit.save()
-                audit_record(
-                    actor=actor, action="unit.update", obj=unit, payload={"code": code, "source": "demo"}
-                )
-            written += 1
-            progressed = True
-        if not progressed:
-            raise ValueError(f"{UNITS_FILE.name}: unknown parent codes in rows {[r.row for r in rest]}")
-        pending = rest
-    return written
+def _load_units() -> int:
+    """Create or update the directory from ``units.csv`` through the directory import; rows read."""
+    report = unit_directory_import(actor=None, file_name=UNITS_FILE.name, data=UNITS_FILE.read_bytes())
+    return report.rows
 
 
-def _unit_index() -> dict[str, Unit]:
-    """Exact lookup of a printed name: full names and short names (the resolver does the fuzzy part)."""
-    index: dict[str, Unit] = {}
-    for unit in Unit.objects.filter(active=True):
-        index.setdefault(unit.name, unit)
-        for alias in [*unit.short_names, *unit.former_names]:
-            index.setdefault(alias, unit)
-    return index
+def _named(printed: str, role: str) -> NamedUnit:
+    """A printed unit name resolved against the directory (unit, group, generic party or unknown)."""
+    found = resolve(printed)
+    unit = Unit.objects.get(pk=found.unit_id) if found.matched and found.unit_id else None
+    if unit is not None:
+        resolution = Resolution.GROUP if found.kind == "group" else Resolution.MATCHED
+    elif found.kind == "generic" or role == TaskUnitRole.GENERIC:
+        resolution = Resolution.GENERIC
+    else:
+        resolution = Resolution.UNKNOWN
+    return NamedUnit(unit=unit, printed_name=printed, resolution=resolution, confidence=found.confidence)
 
 
 # --- users --------------------------------------------------------------------------------------
@@ -167,38 +142,39 @@ def _deadline(spec: dict[str, Any], day: dt.date) -> tuple[str, str, dt.date | N
         date = day + dt.timedelta(days=int(spec["due_in_days"]))
         return f"{date.year}年{date.month}月{date.day}日前", DeadlineKind.DATE, date
     text = spec.get("deadline_text") or ""
-    return (
-        text,
-        spec.get("deadline_kind") or (DeadlineKind.NONE if not text else DeadlineKind.OPEN_ENDED),
-        None,
-    )
+    if not text:
+        return "", DeadlineKind.NONE, None
+    return text, spec.get("deadline_kind") or DeadlineKind.OPEN_ENDED, None
 
 
-def _create_plan(spec: dict[str, Any], index: dict[str, Unit], actor: User, day: dt.date) -> Plan:
-    """Create one plan with its tasks and named units, in printed order, with its audit events."""
-    plan = Plan.objects.create(
+def _create_plan(spec: dict[str, Any], actor: User | None, day: dt.date) -> Plan:
+    """Create one plan through the plan services: draft, tasks in printed order, then its status."""
+    lead = _named(spec["lead_unit"], TaskUnitRole.LEAD).unit
+    issuing = _named(spec["issuing_unit"], TaskUnitRole.LEAD).unit if spec.get("issuing_unit") else None
+    assert lead is not None, spec["lead_unit"]
+    plan = plan_create(
+        actor=actor,
         title=spec["title"],
+        lead_unit=lead,
+        issuing_unit=issuing,
         doc_number=spec.get("doc_number", ""),
-        lead_unit=index[spec["lead_unit"]],
-        issuing_unit=index.get(spec.get("issuing_unit", "")),
-        status=PlanStatus.DRAFT,
         year=day.year,
         lead_rule=spec.get("lead_rule", ""),
-        source_name="demo/plans.json",
-        created_by=actor,
+        source_name=PLANS_FILE.name,
     )
-    audit_record(actor=actor, action="plan.create", obj=plan, payload={"title": plan.title, "source": "demo"})
     by_no: dict[str, Task] = {}
-    for position, t in enumerate(spec["tasks"]):
+    for position, t in enumerate(spec["tasks"], start=1):
         text, kind, date = _deadline(t, day)
-        parent = by_no.get(t["parent"]) if t.get("parent") else None
-        task = Task.objects.create(
+        task = task_create(
+            actor=actor,
             plan=plan,
-            parent=parent,
             no=t.get("no") or "",
-            position=position,
-            path=f"{parent.path}.{position}" if parent else str(position),
             text=t["text"],
+            position=position,
+            parent=by_no.get(t["parent"]) if t.get("parent") else None,
+            lead_units=[_named(n, TaskUnitRole.LEAD) for n in t["lead"]],
+            cooperating_units=[_named(n, TaskUnitRole.COOPERATING) for n in t["cooperating"]],
+            generic_units=[_named(n, TaskUnitRole.GENERIC) for n in t.get("generic", [])],
             deadline_text=text,
             deadline_kind=kind,
             deadline=date,
@@ -206,51 +182,33 @@ def _create_plan(spec: dict[str, Any], index: dict[str, Unit], actor: User, day:
         )
         if t.get("no") and not t.get("parent"):
             by_no.setdefault(t["no"], task)
-        for role, names in (
-            (TaskUnitRole.LEAD, t["lead"]),
-            (TaskUnitRole.COOPERATING, t["cooperating"]),
-            (TaskUnitRole.GENERIC, t.get("generic", [])),
-        ):
-            for i, name in enumerate(names):
-                unit = index.get(name)
-                if unit is None:
-                    resolution = Resolution.GENERIC if role == TaskUnitRole.GENERIC else Resolution.UNKNOWN
-                elif unit.kind == UnitKind.GROUP:
-                    resolution = Resolution.GROUP
-                else:
-                    resolution = Resolution.MATCHED
-                TaskUnit.objects.create(
-                    task=task, unit=unit, role=role, position=i, printed_name=name, resolution=resolution
-                )
-        audit_record(actor=actor, action="task.create", obj=task, payload={"plan": plan.pk, "no": task.no})
         if t.get("status") == TaskStatus.DONE:
-            task.status = TaskStatus.DONE
-            task.save(update_fields=["status"])
-            audit_record(actor=actor, action="task.done", obj=task, payload={"source": "demo"})
+            task_update(actor=actor, task=task, lock_version=task.lock_version, status=TaskStatus.DONE)
     status = spec.get("status", PlanStatus.DRAFT)
+    if status == PlanStatus.ISSUED:
+        plan.refresh_from_db()
+        issued_on = day + dt.timedelta(days=int(spec.get("issued_in_days", 0)))
+        plan = plan_update(actor=actor, plan=plan, lock_version=plan.lock_version, issued_on=issued_on)
+        plan_version_create(actor=actor, plan=plan, reason=PlanVersion.Reason.ISSUED)
+    elif status == PlanStatus.CONSULTING:
+        plan_version_create(actor=actor, plan=plan, reason=PlanVersion.Reason.CIRCULATED)
     if status != PlanStatus.DRAFT:
-        plan.status = status
-        if status == PlanStatus.ISSUED:
-            plan.issued_on = day + dt.timedelta(days=int(spec.get("issued_in_days", 0)))
-        plan.save(update_fields=["status", "issued_on"])
-        audit_record(actor=actor, action=f"plan.{status}", obj=plan, payload={"source": "demo"})
+        plan = plan_set_status(actor=actor, plan=plan, status=status, note="demo")
     return plan
 
 
 def _ensure_plans(summary: DemoSummary, day: dt.date) -> None:
-    """Create each fixture plan unless a plan with that title and lead unit exists."""
+    """Create each fixture plan unless a plan with that title and lead unit exists.
+
+    The actor is the lead unit's demo handler where there is one, else the system.
+    """
     specs = json.loads(PLANS_FILE.read_text(encoding="utf-8"))["plans"]
-    index = _unit_index()
     for spec in specs:
-        lead = index[spec["lead_unit"]]
+        lead = _named(spec["lead_unit"], TaskUnitRole.LEAD).unit
         if Plan.objects.filter(title=spec["title"], lead_unit=lead).exists():
             continue
-        handler = (
-            User.objects.filter(unit=lead, role=Role.HANDLER).first()
-            or User.objects.filter(username="sysadmin").first()
-        )
-        assert handler is not None
-        _create_plan(spec, index, handler, day)
+        handler = User.objects.filter(unit=lead, role=Role.HANDLER, username__in=DEMO_USERNAMES).first()
+        _create_plan(spec, handler, day)
         summary.plans_created += 1
 
 
@@ -259,7 +217,7 @@ def demo_load(*, day: dt.date | None = None) -> DemoSummary:
     summary = DemoSummary()
     day = day or today()
     with transaction.atomic():
-        summary.units = _load_units(actor=None)
+        summary.units = _load_units()
         _ensure_users(summary)
         _ensure_plans(summary, day)
     return summary

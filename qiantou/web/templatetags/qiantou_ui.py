@@ -54,6 +54,42 @@ def task_rows(nodes: list[dict[str, Any]]) -> Any:
     return TaskRowRenderer().rows(nodes)
 
 
+#: Chinese labels of the audit actions the UI shows most; other actions show their code.
+ACTION_LABELS = {
+    "plan.create": "新建方案",
+    "plan.update": "修改方案",
+    "plan.status": "方案状态变更",
+    "plan.version": "形成版本",
+    "task.create": "新增任务",
+    "task.update": "修改任务",
+    "task.delete": "删除任务",
+    "units.import": "导入单位名录",
+    "unit.create": "新增单位",
+    "unit.update": "修改单位",
+    "user.create": "新建用户",
+}
+OBJECT_LABELS = {
+    "plans.plan": "方案",
+    "plans.task": "任务",
+    "plans.planversion": "版本",
+    "units.unit": "单位",
+}
+
+
+@register.filter
+def action_label(action: str) -> str:
+    """The Chinese label of an audit action (``plan.create`` → 新建方案), else the code itself."""
+    label = ACTION_LABELS.get(action)
+    return _(label) if label else action
+
+
+@register.filter
+def object_label(object_type: str) -> str:
+    """The Chinese name of an object type of the record (``plans.task`` → 任务)."""
+    label = OBJECT_LABELS.get(object_type)
+    return _(label) if label else object_type
+
+
 @register.filter
 def names_unit(task_units: list[Any], unit_id: int | None) -> bool:
     """True when one of ``task_units`` is the unit ``unit_id``."""

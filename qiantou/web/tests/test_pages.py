@@ -157,3 +157,14 @@ def test_overseer_home_shows_overdue_by_unit(city: dict[str, Any]) -> None:
     rows = response.context["overdue_by_unit"]
     assert rows and all(r["overdue"] > 0 for r in rows)
     assert sum(r["overdue"] for r in rows) >= 4
+
+
+def test_audit_trail_of_a_plan_lists_its_events(city: dict[str, Any]) -> None:
+    plan = city["plans"][LOW_INCOME]
+    response = client_for("sfj_liaison").get(f"/audit/plans.plan/{plan.pk}/")
+    actions = [e.action for e in response.context["events"]]
+    assert actions[0] == "plan.create"
+    assert actions.count("task.create") == 13
+    assert "plan.status" in actions
+    html = response.content.decode()
+    assert "新建方案" in html and "新增任务" in html
