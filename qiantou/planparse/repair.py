@@ -107,10 +107,15 @@ def _repair_run(line: str, start: int) -> tuple[str, int, int] | None:
     return fixed, end, lost
 
 
+@cache
+def _gbk_start_re() -> re.Pattern[str]:
+    return re.compile("[" + "".join(sorted(_gbk_start_chars())) + "]")
+
+
 def _fix_gbk_mojibake(line: str) -> tuple[str, int]:
-    starts = _gbk_start_chars()
-    if not any(ch in starts for ch in line):
+    if not _gbk_start_re().search(line):
         return line, 0
+    starts = _gbk_start_chars()
     out: list[str] = []
     lost_total = 0
     i = 0
@@ -215,12 +220,17 @@ _VARIANTS = str.maketrans(
 )
 
 
+_COMPAT_RE = re.compile("[\u2e80-\u2fdf\uf900-\ufaff\U0002f800-\U0002fa1f]")
+_VARIANT_RE = re.compile("[" + "".join(chr(k) for k in _VARIANTS) + "]")
+
+
+def _variants(text: str) -> str:
+    return text.translate(_VARIANTS) if _VARIANT_RE.search(text) else text
+
+
 def _fold_compat(text: str) -> str:
     """CJK compatibility ideographs and Kangxi/CJK radicals (PDF extraction) → unified ideographs."""
-    if not any(
-        "\u2e80" <= ch <= "\u2fdf" or "\uf900" <= ch <= "\ufaff" or "\U0002f800" <= ch <= "\U0002fa1f"
-        for ch in text
-    ):
+    if not _COMPAT_RE.search(text):
         return text
     return "".join(
         unicodedata.normalize("NFKC", ch)
@@ -239,7 +249,7 @@ def repair_text(text: str) -> str:
     for line in lines:
         line, _destroyed = fix_mojibake(line)
         line = strip_pinyin(line)
-        line = _fold_compat(line).translate(_VARIANTS)
+        line = _variants(_fold_compat(line))
         out.append(line)
     return "\n".join(out)
 
@@ -325,7 +335,7 @@ def repair_document(doc: SourceDocument) -> SourceDocument:
             if not bad and fixed != line:
                 repaired += 1
             fixed = strip_pinyin(fixed)
-            out.append(_fold_compat(fixed).translate(_VARIANTS))
+            out.append(_variants(_fold_compat(fixed)))
         return "\n".join(out)
 
     for block in doc.blocks:
@@ -344,7 +354,7 @@ def repair_document(doc: SourceDocument) -> SourceDocument:
 
         def simp(text: str) -> str:
             if text not in conv:
-                conv[text] = to_simplified(text, vocabulary=True).translate(_VARIANTS)
+                conv[text] = _variants(to_simplified(text, vocabulary=True))
             return conv[text]
 
         for block in doc.blocks:
