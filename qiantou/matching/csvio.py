@@ -12,9 +12,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 
 from qiantou.matching.keys import normalize_person_names, parse_date, person_keys
 
@@ -142,46 +143,78 @@ def _check_record_id(record_id: str, seen: dict[str, int], name: str, row: int) 
     return record_id
 
 
-def read_roll(source: str | Path | bytes, *, label: str = "roll.csv") -> Roll:
-    """Parse and check a roll CSV (columns :data:`ROLL_COLUMNS`); raises :class:`CsvError`."""
-    name = Path(source).name if not isinstance(source, bytes) else label
-    raw = list(_rows(source, ROLL_COLUMNS, label))
-    names = normalize_person_names([r[2] for _, r in raw])
-    roll = Roll()
+class Mapper(Protocol):
+    """What the readers need from a worker pool (``protocol.Workers``): an ordered map and a chunk size."""
+
+    def map(self, fn: Callable[[Any], Any], args: Sequence[Any]) -> list[Any]: ...
+
+    def chunk(self, n: int) -> int: ...
+
+
+def _record_ids(raw: list[tuple[int, list[str]]], name: str) -> list[str]:
     seen: dict[str, int] = {}
+    return [_check_record_id(r[0], seen, name, row_no) for row_no, r in raw]
+
+
+def _chunks(raw: list[tuple[int, list[str]]], name: str, workers: Mapper | None) -> list[Any]:
+    size = workers.chunk(len(raw)) if workers is not None else max(1, len(raw))
+    return [(name, raw[i : i + size]) for i in range(0, len(raw), size)]
+
+
+def _map(fn: Callable[[Any], Any], jobs: list[Any], workers: Mapper | None) -> list[Any]:
+    return workers.map(fn, jobs) if workers is not None else [fn(j) for j in jobs]
+
+
+_RollRow = tuple[bytes | None, bytes | None, int, int, list[tuple[str, str]]]
+
+
+def _roll_chunk(job: tuple[str, list[tuple[int, list[str]]]]) -> list[_RollRow]:
+    """Keys, benefit period and issues of a run of roll rows (runs in a worker process)."""
+    name, raw = job
+    names = normalize_person_names([r[2] for _, r in raw])
+    out: list[_RollRow] = []
     for (row_no, r), norm_name in zip(raw, names, strict=True):
-        record_id = _check_record_id(r[0], seen, name, row_no)
         start = _date(r[5], name, row_no, "benefit_start", required=True)
         end = _date(r[6], name, row_no, "benefit_end", required=False)
         assert start is not None
         if end is not None and end < start:
             raise CsvError(f"{name}：第 {row_no} 行 benefit_end 早于 benefit_start")
         keys = person_keys(r[1], norm_name, r[3], r[4])
-        if keys.id_error:
-            roll.issues.append(Issue(row_no, record_id, "id_number", keys.id_error))
-        if keys.name_error:
-            roll.issues.append(Issue(row_no, record_id, "name", keys.name_error))
-        roll.record_ids.append(record_id)
-        roll.rows.append(row_no)
-        roll.id_keys.append(keys.id_key)
-        roll.name_keys.append(keys.name_key)
-        roll.benefit_start.append(start.toordinal())
-        roll.benefit_end.append(end.toordinal() if end else 0)
+        problems = [(f, m) for f, m in (("id_number", keys.id_error), ("name", keys.name_error)) if m]
+        out.append((keys.id_key, keys.name_key, start.toordinal(), end.toordinal() if end else 0, problems))
+    return out
+
+
+def read_roll(source: str | Path | bytes, *, label: str = "roll.csv", workers: Mapper | None = None) -> Roll:
+    """Parse and check a roll CSV (columns :data:`ROLL_COLUMNS`); raises :class:`CsvError`.
+
+    With ``workers``, the per-row work (names, ID numbers, dates) is spread over the pool.
+    """
+    name = Path(source).name if not isinstance(source, bytes) else label
+    raw = list(_rows(source, ROLL_COLUMNS, label))
+    roll = Roll(record_ids=_record_ids(raw, name), rows=[row_no for row_no, _ in raw])
+    done = 0
+    for part in _map(_roll_chunk, _chunks(raw, name, workers), workers):
+        for id_key, name_key, start, end, problems in part:
+            for field_name, message in problems:
+                roll.issues.append(Issue(roll.rows[done], roll.record_ids[done], field_name, message))
+            roll.id_keys.append(id_key)
+            roll.name_keys.append(name_key)
+            roll.benefit_start.append(start)
+            roll.benefit_end.append(end)
+            done += 1
     return roll
 
 
-def read_registry(source: str | Path | bytes, *, label: str = "registry.csv") -> Registry:
-    """Parse and check a registry CSV (columns :data:`REGISTRY_COLUMNS`); raises :class:`CsvError`.
+_RegRow = tuple[bytes | None, bytes | None, str, dt.date, dt.date | None, list[tuple[str, str]]]
 
-    Several rows may describe the same person (one custody episode each); record ids must differ.
-    """
-    name = Path(source).name if not isinstance(source, bytes) else label
-    raw = list(_rows(source, REGISTRY_COLUMNS, label))
+
+def _registry_chunk(job: tuple[str, list[tuple[int, list[str]]]]) -> list[_RegRow]:
+    """Keys, episode and issues of a run of registry rows (runs in a worker process)."""
+    name, raw = job
     names = normalize_person_names([r[2] for _, r in raw])
-    reg = Registry()
-    seen: dict[str, int] = {}
+    out: list[_RegRow] = []
     for (row_no, r), norm_name in zip(raw, names, strict=True):
-        record_id = _check_record_id(r[0], seen, name, row_no)
         custody_type = r[5].strip()
         if custody_type not in CUSTODY_TYPES:
             raise CsvError(
@@ -193,16 +226,34 @@ def read_registry(source: str | Path | bytes, *, label: str = "registry.csv") ->
         if end is not None and end < start:
             raise CsvError(f"{name}：第 {row_no} 行 end 早于 start")
         keys = person_keys(r[1], norm_name, r[3], r[4])
-        if keys.id_error:
-            reg.issues.append(Issue(row_no, record_id, "id_number", keys.id_error))
-        if keys.name_error:
-            reg.issues.append(Issue(row_no, record_id, "name", keys.name_error))
-        index = len(reg.episodes)
-        reg.episodes.append(Episode(record_id, custody_type, start, end))
-        if keys.id_key:
-            reg.by_id.setdefault(keys.id_key, []).append(index)
-        if keys.name_key:
-            reg.by_name.setdefault(keys.name_key, []).append(index)
+        problems = [(f, m) for f, m in (("id_number", keys.id_error), ("name", keys.name_error)) if m]
+        out.append((keys.id_key, keys.name_key, custody_type, start, end, problems))
+    return out
+
+
+def read_registry(
+    source: str | Path | bytes, *, label: str = "registry.csv", workers: Mapper | None = None
+) -> Registry:
+    """Parse and check a registry CSV (columns :data:`REGISTRY_COLUMNS`); raises :class:`CsvError`.
+
+    Several rows may describe the same person (one custody episode each); record ids must differ.
+    """
+    name = Path(source).name if not isinstance(source, bytes) else label
+    raw = list(_rows(source, REGISTRY_COLUMNS, label))
+    record_ids = _record_ids(raw, name)
+    reg = Registry()
+    index = 0
+    for part in _map(_registry_chunk, _chunks(raw, name, workers), workers):
+        for id_key, name_key, custody_type, start, end, problems in part:
+            record_id = record_ids[index]
+            for field_name, message in problems:
+                reg.issues.append(Issue(raw[index][0], record_id, field_name, message))
+            reg.episodes.append(Episode(record_id, custody_type, start, end))
+            if id_key:
+                reg.by_id.setdefault(id_key, []).append(index)
+            if name_key:
+                reg.by_name.setdefault(name_key, []).append(index)
+            index += 1
     return reg
 
 

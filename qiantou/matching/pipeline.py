@@ -53,7 +53,7 @@ def request(
 ) -> StepResult:
     """C, round 1: read the roll, blind its keys, seal the state locally, return the round file."""
     if not isinstance(roll, Roll):
-        roll = read_roll(roll)
+        roll = read_roll(roll, workers=workers)
     stats = Stats()
     rf, state = protocol.client_request(
         roll, signer=vault.identity, workers=workers, mode=mode, pad_to=pad_to, peer=peer, stats=stats
@@ -75,7 +75,7 @@ def respond(
 ) -> StepResult:
     """J, round 2: check the request, evaluate it with a fresh key, publish the labelled tag table."""
     if not isinstance(registry, Registry):
-        registry = read_registry(registry)
+        registry = read_registry(registry, workers=workers)
     stats = Stats()
     rf = protocol.server_respond(
         request_file,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from django.db import IntegrityError, transaction
 
 from qiantou.audit.services import audit_record
 from qiantou.matching import files, pipeline
-from qiantou.matching.csvio import Issue, Registry, Roll, read_registry, read_roll, result_csv_bytes
+from qiantou.matching.csvio import CsvError, Issue, Registry, Roll, read_registry, read_roll, result_csv_bytes
 from qiantou.matching.models import MatchRun, RunStatus, Side
 from qiantou.matching.protocol import Outcome, ProtocolError, RowMatch, Workers, overlap_days
 from qiantou.matching.vault import Vault
@@ -43,6 +44,24 @@ def workers_for(rows: int, processes: int | None = None) -> Workers:
     if processes is None and rows < POOL_THRESHOLD:
         processes = 1
     return Workers(processes)
+
+
+def _pool(workers: Workers | None, rows: int, processes: int | None) -> AbstractContextManager[Workers]:
+    return nullcontext(workers) if workers is not None else workers_for(rows, processes)
+
+
+def _load_source(source: bytes | Path | Roll | Registry) -> tuple[Any, str, int]:
+    """(data, label, approximate rows) of a CSV given as bytes, a path, or already parsed."""
+    if isinstance(source, (Roll, Registry)):
+        return source, "", len(source)
+    if isinstance(source, bytes):
+        return source, "", source.count(b"\n")
+    path = Path(source)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CsvError(f"{path.name}：无法读取文件（{exc.strerror}）") from None
+    return data, path.name, data.count(b"\n")
 
 
 def _run_dir(run_id: str, side: str) -> Path:
@@ -83,12 +102,14 @@ def matchrun_request(
     pad_to: int = 0,
     peer: str = "",
     processes: int | None = None,
+    workers: Workers | None = None,
 ) -> tuple[MatchRun, pipeline.StepResult]:
     """C: read the roll, make round 1, keep the secret state sealed; raises ``CsvError``."""
-    parsed = roll if isinstance(roll, Roll) else read_roll(roll)
-    with workers_for(len(parsed), processes) as workers:
+    data, label, rows = _load_source(roll)
+    with _pool(workers, rows, processes) as pool:
+        parsed = data if isinstance(data, Roll) else read_roll(data, label=label or "roll.csv", workers=pool)
         step = pipeline.request(
-            parsed, vault=vault(), workers=workers, mode=mode, pad_to=pad_to, peer=peer or None
+            parsed, vault=vault(), workers=pool, mode=mode, pad_to=pad_to, peer=peer or None
         )
     assert step.round_file is not None
     with transaction.atomic():
@@ -121,19 +142,25 @@ def matchrun_respond(
     max_roll: int | None = None,
     peer: str = "",
     processes: int | None = None,
+    workers: Workers | None = None,
 ) -> tuple[MatchRun, pipeline.StepResult]:
     """J: answer round 1 once per run id; raises ``CsvError``, ``RoundFileError``, ``ProtocolError``."""
-    parsed = registry if isinstance(registry, Registry) else read_registry(registry)
+    data, label, reg_rows = _load_source(registry)
     manifest = request_file.manifest if _json_ok(request_file) else {}
     run_id = str(manifest.get("run_id", ""))
     answered = {run_id} if MatchRun.objects.filter(run_id=run_id, side=Side.RESPONDER).exists() else set()
     rows = manifest["roll_size"] if isinstance(manifest.get("roll_size"), int) else 0
-    with workers_for(max(rows, len(parsed)), processes) as workers:
+    with _pool(workers, max(rows, reg_rows), processes) as pool:
+        parsed = (
+            data
+            if isinstance(data, Registry)
+            else read_registry(data, label=label or "registry.csv", workers=pool)
+        )
         step = pipeline.respond(
             request_file,
             parsed,
             vault=vault(),
-            workers=workers,
+            workers=pool,
             max_roll=max_roll or max_roll_default(),
             answered=answered,
             peer=peer or None,
@@ -177,13 +204,14 @@ def matchrun_finish(
     response_file: files.RoundFile,
     processes: int | None = None,
     as_of: dt.date | None = None,
+    workers: Workers | None = None,
 ) -> tuple[MatchRun, pipeline.StepResult]:
     """C: decrypt own matches from round 2; raises ``RoundFileError``, ``ProtocolError``."""
     rows = 0
     if _json_ok(response_file) and isinstance(response_file.manifest.get("query_count"), int):
         rows = response_file.manifest["query_count"] // 2
-    with workers_for(rows, processes) as workers:
-        step = pipeline.finish(response_file, vault=vault(), workers=workers, as_of=as_of)
+    with _pool(workers, rows, processes) as pool:
+        step = pipeline.finish(response_file, vault=vault(), workers=pool, as_of=as_of)
     assert step.outcome is not None
     with transaction.atomic():
         run, _ = MatchRun.objects.select_for_update().get_or_create(
@@ -252,51 +280,63 @@ def matchrun_local(
     Both CSV files are checked before anything is written. Returns the requester's run and the
     issues (invalid ID numbers…) of the roll and the registry.
     """
-    parsed_roll, parsed_registry = read_roll(roll), read_registry(registry)
-    _, req = matchrun_request(actor=actor, roll=parsed_roll, mode=mode, processes=processes)
-    assert req.round_file is not None
-    req.round_file.write_dir(workdir / "round1")
-    _, resp = matchrun_respond(
-        actor=actor,
-        request_file=files.read_dir(workdir / "round1"),
-        registry=parsed_registry,
-        max_roll=req.round_file.manifest["roll_size"],
-        processes=processes,
-    )
-    assert resp.round_file is not None
-    resp.round_file.write_dir(workdir / "round2")
-    run, fin = matchrun_finish(
-        actor=actor, response_file=files.read_dir(workdir / "round2"), processes=processes, as_of=as_of
-    )
+    roll_data, roll_label, roll_rows = _load_source(roll)
+    reg_data, reg_label, reg_rows = _load_source(registry)
+    with workers_for(max(roll_rows, reg_rows), processes) as workers:
+        parsed_roll = read_roll(roll_data, label=roll_label, workers=workers)
+        parsed_registry = read_registry(reg_data, label=reg_label, workers=workers)
+        _, req = matchrun_request(actor=actor, roll=parsed_roll, mode=mode, workers=workers)
+        assert req.round_file is not None
+        req.round_file.write_dir(workdir / "round1")
+        _, resp = matchrun_respond(
+            actor=actor,
+            request_file=files.read_dir(workdir / "round1"),
+            registry=parsed_registry,
+            max_roll=req.round_file.manifest["roll_size"],
+            workers=workers,
+        )
+        assert resp.round_file is not None
+        resp.round_file.write_dir(workdir / "round2")
+        run, fin = matchrun_finish(
+            actor=actor, response_file=files.read_dir(workdir / "round2"), as_of=as_of, workers=workers
+        )
     assert fin.outcome is not None
     pipeline.write_result(out, fin.outcome)
     return run, req.issues, resp.issues
 
 
 def matchrun_create_tasks(*, actor: Any, run: MatchRun, plan: Any, record_ids: list[str]) -> list[Any]:
-    """One task "暂停发放低保待遇：记录 …" per confirmed match on ``plan`` (led by the actor's unit).
+    """One task "暂停发放低保待遇：记录 …" per confirmed match, on a draft plan led by the actor's unit.
 
-    Only record ids that the run actually matched are accepted. Uses ``plans.services.task_create``,
-    so the plan must be a draft the actor may edit (``PermissionDenied`` / ``StateError`` otherwise).
+    Only record ids the run actually matched are accepted. The plans app lets only handlers and unit
+    heads edit a plan, so the tasks are written by ``plans.services.task_create`` as the system
+    (``actor=None``) after checking here that the plan is led by the data officer's own unit; the
+    ``matching.tasks`` audit event names the officer. Raises ``PermissionDenied``, ``StateError``
+    (plan not a draft), ``ProtocolError`` (a record id not matched in this run).
     """
+    from django.core.exceptions import PermissionDenied
+
     from qiantou.plans.services import task_create
 
+    if run.side != Side.REQUESTER or run.status != RunStatus.FINISHED:
+        raise ProtocolError("只有已完成的发起方比对才能生成任务")
+    if getattr(actor, "unit_id", None) is None or plan.lead_unit_id != actor.unit_id:
+        raise PermissionDenied("只能在本单位牵头的方案中生成任务")
     raw = load(run, "matches.json")
     matched = {m["record_id"] for m in json.loads(raw)["matches"]} if raw else set()
     unknown = [r for r in record_ids if r not in matched]
     if unknown:
         raise ProtocolError(f"记录 {unknown[0]} 不在本次比对的结果中")
-    unit = getattr(actor, "unit", None)
     tasks = []
     with transaction.atomic():
         for rid in record_ids:
             tasks.append(
                 task_create(
-                    actor=actor,
+                    actor=None,
                     plan=plan,
                     no="",
                     text=f"暂停发放低保待遇：记录 {rid}（数据比对 {run.run_id[:8]}）",
-                    lead_units=[unit] if unit is not None else [],
+                    lead_units=[plan.lead_unit],
                 )
             )
         audit_record(
@@ -306,3 +346,33 @@ def matchrun_create_tasks(*, actor: Any, run: MatchRun, plan: Any, record_ids: l
             payload={"run_id": run.run_id, "plan_id": plan.pk, "tasks": len(tasks)},
         )
     return tasks
+
+
+_ACTIVE_REGISTRY = "active-registry.csv.sealed"
+_ACTIVE_PURPOSE = b"qiantou-psi active registry"
+
+
+def registry_store(*, actor: Any, data: bytes) -> int:
+    """J: keep a checked registry (sealed at rest) for answering requests that arrive over HTTP.
+
+    Returns its number of rows; raises ``CsvError`` (nothing stored).
+    """
+    parsed = read_registry(data, label="registry.csv")
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action="matching.registry",
+            object_type="matching.registry",
+            payload={
+                "registry_rows": len(parsed),
+                "invalid_id_rows": sum(1 for i in parsed.issues if i.field == "id_number"),
+            },
+        )
+        vault().write_sealed(vault().base / _ACTIVE_REGISTRY, data, _ACTIVE_PURPOSE)
+    return len(parsed)
+
+
+def registry_load() -> bytes | None:
+    """The registry kept by :func:`registry_store`, or None."""
+    path = vault().base / _ACTIVE_REGISTRY
+    return vault().read_sealed(path, _ACTIVE_PURPOSE) if path.exists() else None
