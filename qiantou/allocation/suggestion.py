@@ -1,0 +1,462 @@
+"""Lead-unit suggestion (issue 7, item 1): rank directory units by how well their mandate (三定职责)
+covers a task's text, with the evidence.
+
+How a task text is scored against each unit (no rule is specific to any one plan):
+
+1. **Normalisation** — inline pinyin removed, NFKC, traditional → simplified (with Taiwan vocabulary
+   reverted when the text is mostly traditional), so 「低收入人口」 and 「低收入人口」 read alike.
+2. **Segmentation** — jieba (a private ``Tokenizer``, so the process-wide jieba is not changed) with a
+   user dictionary of every unit's name and short names (without the city prefix, so 民政局 and
+   发展改革委 stay whole) and the policy vocabulary of :mod:`qiantou.allocation.vocabulary`;
+   ``cut_for_search`` also yields the parts of long words. Stop words (工作, 推进, 全市 …) dropped;
+   abbreviations (低保 → 最低生活保障) expanded.
+3. **BM25** over "documents" made of each unit's mandate plus its names, on two channels: words,
+   and character bigrams of the Han runs (which catch shared morphemes jieba cut differently:
+   燃气管网 / 城镇燃气). Scores are normalised by the best unit's so the channels can be mixed.
+4. **Named in the text** — a unit whose full or short name appears in the task text itself
+   ("由市供销社会同…负责", "建立由市工商联牵头的…") gets a boost: the text says who does it.
+   A name mentioned only as a data source ("归集民政、人社…数据") is not a unit name and does not count.
+5. **Exclusions** — collective parties (``group``: 市级各有关部门 …) are never suggested; the
+   top-level government and party committee (``government`` with no parent: 市人民政府, 市委) are
+   only suggested when no other unit scores at all. Reason, from the data: their mandates
+   ("领导…依法管理全市经济、社会事务") overlap every task, yet a task-division plan issued by the
+   government assigns the work to its departments; in the 14 labelled plans not one task is led by
+   the top-level government or party committee. Inactive (abolished) units are never suggested.
+
+Evidence: for each suggestion the task terms that matched and the mandate phrases (clauses between
+punctuation) that contain them.
+
+Accuracy: ``bench/lead_suggestion.py`` scores top-1/top-3 against the labelled fixtures.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import threading
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from qiantou.allocation.vocabulary import ABBREVIATIONS, POLICY_TERMS, STOPWORDS
+from qiantou.textnorm import is_mostly_traditional, nfkc, strip_pinyin, to_simplified
+
+__all__ = [
+    "LeadSuggester",
+    "Suggestion",
+    "UnitProfile",
+    "get_suggester",
+    "lead_differs",
+    "normalize_text",
+    "suggest_lead_units",
+]
+
+#: BM25 parameters (Robertson & Zaragoza 2009 defaults for k1; a low b because mandates are all
+#: about the same length and a longer mandate is not a less specific one).
+BM25_K1 = 1.2
+BM25_B = 0.4
+#: Weights of the channels (word BM25 is 1). Chosen on the labelled fixtures by a coarse grid over a
+#: handful of values (bench/lead_suggestion.py); they are the only numbers fitted to them.
+#: Weight of the character-bigram channel against the word channel.
+BIGRAM_WEIGHT = 1.0
+#: Segment with jieba's search mode (long words and their parts) rather than the accurate mode.
+SEARCH_MODE = True
+#: Weight of the phrase channel: runs of three or more characters shared verbatim with a mandate.
+PHRASE_WEIGHT = 0.5
+PHRASE_MIN = 3
+PHRASE_MAX = 10
+#: Weight of the history channel: the texts of tasks stored plans gave each unit to lead.
+HISTORY_WEIGHT = 1.0
+#: Boost, relative to the best mandate score, for a unit named in the task text.
+NAMED_BOOST = 0.8
+#: Prior by kind of unit: a city-level plan assigns work to departments; a district or township leads
+#: only a task in its own territory, which the text then usually names (and the named boost lifts).
+KIND_PRIOR = {"district": 0.6, "township": 0.4}
+#: How many mandate phrases and task terms a suggestion carries as evidence.
+EVIDENCE_LIMIT = 4
+
+_HAN_RUN_RE = re.compile(r"[\u3400-\u9fff]+")
+_CLAUSE_SPLIT_RE = re.compile(r"[，。；;,.、：:！？!?\n]+")
+_CITY_NAME_RE = re.compile(r"^(?:中共)?(.{1,10}?[省市县区州盟旗])(?:人民政府|委员会)$")
+_SUFFIX_RE = re.compile(r"(?:局|委|办|部|厅|会|中心|室|队|社|行|院|所|公司|集团|支队|分局|分行)$")
+
+
+def normalize_text(text: str) -> str:
+    """Task or mandate text as the scorer reads it: pinyin stripped, NFKC, simplified script."""
+    text = nfkc(strip_pinyin(text or ""))
+    return to_simplified(text, vocabulary=is_mostly_traditional(text))
+
+
+@dataclass(frozen=True)
+class UnitProfile:
+    """What the suggester needs to know about one unit (no database required)."""
+
+    code: str
+    name: str
+    kind: str = "bureau"
+    short_names: tuple[str, ...] = ()
+    mandate: str = ""
+    id: int | None = None
+    active: bool = True
+    parent_code: str | None = None
+
+    @property
+    def is_top_level_government(self) -> bool:
+        """The city government or party committee itself (``government`` with no parent)."""
+        return self.kind == "government" and not self.parent_code
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """One ranked unit. ``score`` is relative (the best unit of the query is about 1.0).
+
+    ``matched_terms``: task words found in the unit's mandate or names; ``mandate_phrases``: the
+    mandate clauses holding them; ``named_in_text``: the task text names this unit itself.
+    """
+
+    unit_id: int | None
+    code: str
+    name: str
+    score: float
+    matched_terms: tuple[str, ...] = ()
+    mandate_phrases: tuple[str, ...] = ()
+    named_in_text: bool = False
+    fallback: bool = False  # a top-level government unit offered because nothing else fitted
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON shape for the API."""
+        return {
+            "unit_id": self.unit_id,
+            "code": self.code,
+            "name": self.name,
+            "score": round(self.score, 4),
+            "matched_terms": list(self.matched_terms),
+            "mandate_phrases": list(self.mandate_phrases),
+            "named_in_text": self.named_in_text,
+            "fallback": self.fallback,
+        }
+
+
+def _ngrams(run: str) -> Iterable[str]:
+    for n in range(PHRASE_MIN, PHRASE_MAX + 1):
+        for i in range(len(run) - n + 1):
+            yield run[i : i + n]
+
+
+def _bigrams(text: str) -> list[str]:
+    out: list[str] = []
+    for run in _HAN_RUN_RE.findall(text):
+        out.extend(run[i : i + 2] for i in range(len(run) - 1))
+    return out
+
+
+@dataclass
+class _Bm25:
+    """A tiny BM25 index over a fixed list of token lists."""
+
+    docs: list[Counter[str]]
+    idf: dict[str, float] = field(default_factory=dict)
+    norms: list[float] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        n = len(self.docs)
+        df: Counter[str] = Counter()
+        for doc in self.docs:
+            df.update(doc.keys())
+        # BM25+ style idf that stays positive for a term in most documents.
+        self.idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
+        lengths = [sum(d.values()) for d in self.docs]
+        avg = (sum(lengths) / n) if n else 1.0
+        self.norms = [BM25_K1 * (1 - BM25_B + BM25_B * length / (avg or 1.0)) for length in lengths]
+
+    def score(
+        self, query: Counter[str], overrides: dict[int, Counter[str]] | None = None
+    ) -> tuple[list[float], list[dict[str, float]]]:
+        """Per document: the score and each query term's contribution (``overrides`` replace documents)."""
+        docs = self.docs if not overrides else [overrides.get(i, d) for i, d in enumerate(self.docs)]
+        scores = [0.0] * len(docs)
+        parts: list[dict[str, float]] = [{} for _ in docs]
+        for term, qtf in query.items():
+            idf = self.idf.get(term)
+            if idf is None:
+                continue
+            weight = idf * (1 + math.log(qtf))
+            for i, doc in enumerate(docs):
+                tf = doc.get(term)
+                if tf:
+                    contribution = weight * tf * (BM25_K1 + 1) / (tf + self.norms[i])
+                    scores[i] += contribution
+                    parts[i][term] = contribution
+        return scores, parts
+
+
+class LeadSuggester:
+    """Ranks units for a task text (see the module docstring). Thread-safe for reads."""
+
+    def __init__(
+        self, units: Iterable[UnitProfile], history: Iterable[tuple[Any, str, str]] = ()
+    ) -> None:
+        """``units``: the directory; ``history``: ``(plan key, lead unit code, task text)`` of tasks
+        stored plans assigned to a single lead unit — how this administration divides its work."""
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)
+        all_units = list(units)
+        self.units: list[UnitProfile] = [u for u in all_units if u.active and u.kind != "group"]
+        self.city_prefixes = self._city_prefixes(all_units)
+        self._stop = STOPWORDS | set(self.city_prefixes) | {p.rstrip("市县区") for p in self.city_prefixes}
+        self._lock = threading.Lock()
+        self._tokenizer = jieba.Tokenizer()
+        words: set[str] = set(POLICY_TERMS) | set(ABBREVIATIONS) | set(ABBREVIATIONS.values())
+        self._names: list[list[str]] = []
+        for unit in self.units:
+            names = [normalize_text(n) for n in (unit.name, *unit.short_names)]
+            self._names.append(names)
+            for name in names:
+                words.add(name)
+                words.update(self._core_names(name))
+        for word in sorted(words):
+            if len(word) >= 2:
+                self._tokenizer.add_word(word, freq=2000)
+        self._mandates = [normalize_text(u.mandate) for u in self.units]
+        word_docs: list[Counter[str]] = []
+        bigram_docs: list[Counter[str]] = []
+        for unit_names, mandate in zip(self._names, self._mandates, strict=True):
+            stems = list(dict.fromkeys(self._core_names(n)[-1] for n in unit_names))
+            name_words = [w for stem in stems for w in self._name_words(stem)]
+            word_docs.append(Counter(self._words(mandate) + name_words))
+            bigram_docs.append(Counter(_bigrams(mandate) + [b for stem in stems for b in _bigrams(stem)]))
+        self._phrase_df: Counter[str] = Counter()
+        self._phrase_sets: list[set[str]] = []
+        for mandate in self._mandates:
+            grams = {g for run in _HAN_RUN_RE.findall(mandate) for g in _ngrams(run)}
+            self._phrase_sets.append(grams)
+            self._phrase_df.update(grams)
+        self._word_index = _Bm25(word_docs)
+        by_code = {u.code: i for i, u in enumerate(self.units)}
+        self._history_by_plan: dict[Any, dict[int, Counter[str]]] = {}
+        history_docs: list[Counter[str]] = [Counter() for _ in self.units]
+        for plan_key, code, text in history:
+            i = by_code.get(code)
+            if i is None:
+                continue
+            counted = Counter(self._words(normalize_text(text)))
+            history_docs[i].update(counted)
+            self._history_by_plan.setdefault(plan_key, {}).setdefault(i, Counter()).update(counted)
+        self._history_index = _Bm25(history_docs) if any(history_docs) else None
+        self._bigram_index = _Bm25(bigram_docs)
+        # Names to look for in a task text, longest first; only names that look like a body's
+        # name (end in 局/委/办/中心 …) so that 民政, 教育 in prose are not taken for a unit.
+        mentions: list[tuple[str, int]] = []
+        for i, unit_names in enumerate(self._names):
+            for name in unit_names:
+                if len(name) >= 3 and _SUFFIX_RE.search(name):
+                    mentions.append((name, i))
+        self._mentions = sorted(set(mentions), key=lambda m: -len(m[0]))
+
+    @staticmethod
+    def _city_prefixes(units: Sequence[UnitProfile]) -> tuple[str, ...]:
+        found: list[str] = []
+        for unit in units:
+            if unit.is_top_level_government:
+                match = _CITY_NAME_RE.match(normalize_text(unit.name).replace(" ", ""))
+                if match and match.group(1) not in found:
+                    found.append(match.group(1))
+        return tuple(found)
+
+    def _core_names(self, name: str) -> list[str]:
+        """A name with the city prefix (青山市 / 市 / 中共…市委) removed: 市民政局 → 民政局, 民政."""
+        core = name
+        for prefix in (*self.city_prefixes, "中共", "市委", "市"):
+            if core.startswith(prefix) and len(core) > len(prefix) + 1:
+                core = core[len(prefix) :]
+        out = [core]
+        stem = _SUFFIX_RE.sub("", core)
+        if len(stem) >= 2 and stem != core:
+            out.append(stem)
+        return out
+
+    def _words(self, text: str) -> list[str]:
+        with self._lock:
+            pieces = list(
+                self._tokenizer.cut_for_search(text) if SEARCH_MODE else self._tokenizer.cut(text)
+            )
+        out: list[str] = []
+        stop = self._stop
+        for piece in pieces:
+            piece = piece.strip()
+            if len(piece) < 2 or piece in stop or not _HAN_RUN_RE.search(piece):
+                continue
+            out.append(piece)
+            expansion = ABBREVIATIONS.get(piece)
+            if expansion:
+                out.append(expansion)
+        return out
+
+    def _name_words(self, stem: str) -> list[str]:
+        """Words of a name's stem (城市管理和综合执法 → 城市管理, 综合, 执法), whole-word segmentation."""
+        with self._lock:
+            pieces = list(self._tokenizer.cut(stem))
+        words = [p for p in pieces if len(p) >= 2 and p not in self._stop]
+        return [*words, stem] if stem not in words and len(stem) >= 2 else words
+
+    def named_units(self, text: str) -> set[int]:
+        """Indexes of units whose name (not a prose word) appears in ``text`` (already normalised)."""
+        found: set[int] = set()
+        rest = text.replace(" ", "")
+        for name, i in self._mentions:
+            if name in rest:
+                found.add(i)
+                rest = rest.replace(name, "\0")
+        return found
+
+    def suggest(self, text: str, *, top: int = 5, exclude_plan: Any = None) -> list[Suggestion]:
+        """The ``top`` best units for ``text``, best first; an empty list for an empty text.
+
+        ``exclude_plan``: leave that plan's tasks out of the history, so a plan's own printed leads
+        never vouch for themselves.
+        """
+        clean = normalize_text(text)
+        if not clean.strip() or not self.units:
+            return []
+        words = self._words(clean)
+        word_scores, word_parts = self._word_index.score(Counter(words))
+        bigram_scores, _ = self._bigram_index.score(Counter(_bigrams(clean)))
+        history_scores = [0.0] * len(self.units)
+        if self._history_index is not None:
+            own = self._history_by_plan.get(exclude_plan, {}) if exclude_plan is not None else {}
+            overrides = {i: self._history_index.docs[i] - c for i, c in own.items()}
+            history_scores, _ = self._history_index.score(Counter(words), overrides)
+        best_h = max(history_scores) or 1.0
+        best_w = max(word_scores) or 1.0
+        best_b = max(bigram_scores) or 1.0
+        phrase_scores, phrase_parts = self._phrase_scores(clean)
+        best_p = max(phrase_scores) or 1.0
+        named = self.named_units(clean)
+        totals: list[float] = []
+        for i in range(len(self.units)):
+            s = (
+                word_scores[i] / best_w
+                + BIGRAM_WEIGHT * bigram_scores[i] / best_b
+                + PHRASE_WEIGHT * phrase_scores[i] / best_p
+                + HISTORY_WEIGHT * history_scores[i] / best_h
+            )
+            s *= KIND_PRIOR.get(self.units[i].kind, 1.0)
+            if i in named:
+                s += NAMED_BOOST
+            totals.append(s)
+        ranked = sorted(range(len(self.units)), key=lambda i: (-totals[i], self.units[i].code))
+        regular = [i for i in ranked if not self.units[i].is_top_level_government and totals[i] > 0]
+        fallback = False
+        if not regular:
+            regular = [i for i in ranked if totals[i] > 0]
+            fallback = True
+        peak = 1 + BIGRAM_WEIGHT + PHRASE_WEIGHT + (HISTORY_WEIGHT if self._history_index else 0)
+        return [
+            self._suggestion(i, totals[i] / peak, {**word_parts[i], **phrase_parts[i]}, i in named, fallback)
+            for i in regular[:top]
+        ]
+
+    def _phrase_scores(self, text: str) -> tuple[list[float], list[dict[str, float]]]:
+        """Per unit: weight of the maximal character runs (≥ PHRASE_MIN) shared with its mandate."""
+        grams = {g for run in _HAN_RUN_RE.findall(text) for g in _ngrams(run)}
+        n = len(self.units)
+        scores = [0.0] * n
+        parts: list[dict[str, float]] = [{} for _ in range(n)]
+        for i, mandate_grams in enumerate(self._phrase_sets):
+            shared = grams & mandate_grams
+            if not shared:
+                continue
+            maximal = [g for g in shared if not any(g != h and g in h for h in shared)]
+            for g in maximal:
+                if g in self._stop:
+                    continue
+                w = (len(g) - PHRASE_MIN + 1) * math.log(1 + n / self._phrase_df[g])
+                scores[i] += w
+                parts[i][g] = w
+        return scores, parts
+
+    def _suggestion(
+        self, i: int, score: float, parts: dict[str, float], named: bool, fallback: bool
+    ) -> Suggestion:
+        unit = self.units[i]
+        terms = [t for t, _ in sorted(parts.items(), key=lambda kv: -kv[1])]
+        phrases: list[str] = []
+        for clause in _CLAUSE_SPLIT_RE.split(self._mandates[i]):
+            clause = clause.strip()
+            if clause and any(t in clause for t in terms) and clause not in phrases:
+                phrases.append(clause)
+        phrases.sort(key=lambda c: -sum(parts[t] for t in terms if t in c))
+        return Suggestion(
+            unit_id=unit.id,
+            code=unit.code,
+            name=unit.name,
+            score=score,
+            matched_terms=tuple(terms[:EVIDENCE_LIMIT * 2]),
+            mandate_phrases=tuple(phrases[:EVIDENCE_LIMIT]),
+            named_in_text=named,
+            fallback=fallback,
+        )
+
+
+# --- the process-wide suggester over the database ---------------------------------------------------
+
+_shared: tuple[tuple[Any, ...], LeadSuggester] | None = None
+_shared_lock = threading.Lock()
+
+
+def profiles_from_db() -> list[UnitProfile]:
+    """Every unit of the directory as a :class:`UnitProfile`."""
+    from qiantou.units.models import Unit
+
+    rows = Unit.objects.values(
+        "id", "code", "name", "kind", "short_names", "mandate", "active", "parent__code"
+    )
+    return [
+        UnitProfile(
+            code=r["code"], name=r["name"], kind=r["kind"], short_names=tuple(r["short_names"] or ()),
+            mandate=r["mandate"] or "", id=r["id"], active=r["active"], parent_code=r["parent__code"],
+        )
+        for r in rows
+    ]
+
+
+def get_suggester() -> LeadSuggester:
+    """The suggester over the ``Unit`` table, rebuilt when the directory changed (any process)."""
+    global _shared
+    from django.db.models import Count, Max
+
+    from qiantou.units.models import Unit
+
+    stamp = Unit.objects.aggregate(n=Count("id"), changed=Max("updated_at"), top=Max("id"))
+    fingerprint = (stamp["n"], stamp["changed"], stamp["top"])
+    current = _shared
+    if current is not None and current[0] == fingerprint:
+        return current[1]
+    with _shared_lock:
+        suggester = LeadSuggester(profiles_from_db())
+        _shared = (fingerprint, suggester)
+    return suggester
+
+
+def suggest_lead_units(text: str, *, top: int = 5) -> list[Suggestion]:
+    """Rank directory units as the lead for a task ``text``, best first, with evidence.
+
+    ``text``: the task text (simplified or traditional); ``top``: how many (1–20). Returns at most
+    ``top`` :class:`Suggestion` objects; empty for an empty text or an empty directory.
+    """
+    top = max(1, min(int(top), 20))
+    return get_suggester().suggest(text, top=top)
+
+
+def lead_differs(printed_lead_ids: Sequence[int | None], suggestions: Sequence[Suggestion]) -> bool:
+    """True when the task has a printed lead and the top suggestion is not among its leads.
+
+    Used to say "the printed lead differs from the suggestion" — it never changes anything.
+    """
+    leads = {i for i in printed_lead_ids if i is not None}
+    if not leads or not suggestions:
+        return False
+    return suggestions[0].unit_id not in leads
