@@ -17,6 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from qiantou.audit.services import audit_record
 from qiantou.matching import files, pipeline
@@ -210,6 +211,7 @@ def matchrun_finish(
     rows = 0
     if _json_ok(response_file) and isinstance(response_file.manifest.get("query_count"), int):
         rows = response_file.manifest["query_count"] // 2
+    as_of = as_of or timezone.localdate()  # open ends count up to today in Asia/Shanghai
     with _pool(workers, rows, processes) as pool:
         step = pipeline.finish(response_file, vault=vault(), workers=pool, as_of=as_of)
     assert step.outcome is not None
