@@ -1,8 +1,8 @@
 """Verifying the accountability record in the database (``qiantou audit verify``) and exporting it.
 
 One streaming pass in ``seq`` order. The database computes, per row, whether the stored columns
-still match the hashed body (SQLite JSON functions / PostgreSQL ``jsonb``) and whether rows are in
-insertion and time order; Python recomputes every hash and follows the ``prev_hash`` links
+still match the hashed body (the body rebuilt from the columns as text and compared; on PostgreSQL
+the payload compared as ``jsonb``); Python recomputes every hash and follows the ``prev_hash`` links
 (:class:`qiantou.audit.chain.ChainVerifier`). When the database cannot run that check (a body so
 damaged PostgreSQL cannot parse it), the same comparisons run in Python instead (slower, same answers).
 """
@@ -23,71 +23,68 @@ from qiantou.audit.models import AUDIT_TABLE
 
 CHUNK = 5000
 
-_COLS = "seq, alg, prev_hash, hash, body"
-
-# Each WHEN names the first column that differs from the body; CASE evaluates in order, so the
-# json_valid guard protects the JSON functions after it.
+# SQLite: rebuild the body text from the stored columns and compare — no JSON parsing per row.
+# Django stores ``created_at`` as naive UTC text, without the fraction when it is zero; ``payload`` is
+# canonical text (``CanonicalJSONField``); ``json_quote`` escapes strings exactly as Python's
+# ``json.dumps(ensure_ascii=False)`` does. The type and length guards make the rebuilt text
+# unambiguous (integers are digits, strings are quoted, the time has a fixed width, the hash is hex),
+# so equal text means equal columns: a value cannot smuggle a field boundary into its neighbour.
+# Any difference → "fields" (the column is named afterwards, for that one row, in Python).
 _SQLITE_CHECK = f"""
-SELECT {_COLS},
+SELECT seq, alg, prev_hash, hash, CAST(body AS BLOB),
   CASE
-    WHEN NOT json_valid(body) THEN 'body'
-    WHEN json_type(body) IS NOT 'array' OR json_array_length(body) != 10 THEN 'body'
-    WHEN json_extract(body, '$[0]') IS NOT seq THEN 'fields:seq'
-    WHEN json_extract(body, '$[9]') IS NOT prev_hash THEN 'fields:prev_hash'
-    WHEN (CASE WHEN substr(json_extract(body, '$[1]'), 20, 7) = '.000000'
-               THEN replace(substr(json_extract(body, '$[1]'), 1, 19), 'T', ' ')
-               ELSE replace(substr(json_extract(body, '$[1]'), 1, 26), 'T', ' ') END) IS NOT created_at
-         OR substr(json_extract(body, '$[1]'), 27) IS NOT '+00:00' THEN 'fields:created_at'
-    WHEN json_extract(body, '$[2]') IS NOT actor_id THEN 'fields:actor_id'
-    WHEN json_extract(body, '$[3]') IS NOT actor_name THEN 'fields:actor_name'
-    WHEN json_extract(body, '$[4]') IS NOT actor_unit_id THEN 'fields:actor_unit_id'
-    WHEN json_extract(body, '$[5]') IS NOT action THEN 'fields:action'
-    WHEN json_extract(body, '$[6]') IS NOT object_type THEN 'fields:object_type'
-    WHEN json_extract(body, '$[7]') IS NOT object_id THEN 'fields:object_id'
-    WHEN payload IS NULL OR NOT json_valid(payload) THEN 'fields:payload'
-    WHEN json_type(body, '$[8]') IS NOT 'object' OR json(payload) IS NOT json_extract(body, '$[8]')
-         THEN 'fields:payload'
-    WHEN id <= lag(id) OVER w OR created_at < lag(created_at) OVER w THEN 'order'
+    WHEN typeof(seq) IS NOT 'integer' OR typeof(actor_id) NOT IN ('integer', 'null')
+      OR typeof(actor_unit_id) NOT IN ('integer', 'null') OR typeof(created_at) IS NOT 'text'
+      OR length(created_at) NOT IN (19, 26) OR typeof(payload) IS NOT 'text' THEN 'fields'
+    WHEN body IS NOT (
+      '[' || seq || ',"' || substr(created_at, 1, 10) || 'T' || substr(created_at, 12, 8)
+      || CASE WHEN length(created_at) = 19 THEN '.000000' ELSE substr(created_at, 20, 7) END
+      || '+00:00",' || coalesce(actor_id, 'null') || ',' || json_quote(actor_name) || ','
+      || coalesce(actor_unit_id, 'null') || ',' || json_quote(action) || ',' || json_quote(object_type)
+      || ',' || json_quote(object_id) || ',' || payload || ',' || json_quote(prev_hash) || ']'
+    ) THEN 'fields'
   END
 FROM {AUDIT_TABLE}
-WINDOW w AS (ORDER BY seq)
 ORDER BY seq
 """
 
+# PostgreSQL: the same rebuild for every column but the payload (``to_json`` escapes like Python's
+# ``json.dumps``); the payload's slice of the body — between the rebuilt prefix and the fixed-width
+# ``,"<prev_hash>"]`` suffix — is parsed and compared with the ``jsonb`` column by value. Each WHEN
+# guards the next, so the slice is only parsed once the prefix and suffix agree.
 _PG_CHECK = f"""
-SELECT {_COLS},
+SELECT seq, alg, prev_hash, hash, b,
   CASE
-    WHEN jsonb_typeof(b) IS DISTINCT FROM 'array' THEN 'body'
-    WHEN jsonb_array_length(b) <> 10 THEN 'body'
-    WHEN b->0 IS DISTINCT FROM to_jsonb(seq) THEN 'fields:seq'
-    WHEN b->9 IS DISTINCT FROM to_jsonb(prev_hash) THEN 'fields:prev_hash'
-    WHEN jsonb_typeof(b->1) IS DISTINCT FROM 'string' THEN 'fields:created_at'
-    WHEN right(b->>1, 6) <> '+00:00' OR (b->>1)::timestamptz IS DISTINCT FROM created_at
-         THEN 'fields:created_at'
-    WHEN b->2 IS DISTINCT FROM coalesce(to_jsonb(actor_id), 'null'::jsonb) THEN 'fields:actor_id'
-    WHEN b->3 IS DISTINCT FROM to_jsonb(actor_name) THEN 'fields:actor_name'
-    WHEN b->4 IS DISTINCT FROM coalesce(to_jsonb(actor_unit_id), 'null'::jsonb) THEN 'fields:actor_unit_id'
-    WHEN b->5 IS DISTINCT FROM to_jsonb(action) THEN 'fields:action'
-    WHEN b->6 IS DISTINCT FROM to_jsonb(object_type) THEN 'fields:object_type'
-    WHEN b->7 IS DISTINCT FROM to_jsonb(object_id) THEN 'fields:object_id'
-    WHEN jsonb_typeof(b->8) IS DISTINCT FROM 'object' OR b->8 IS DISTINCT FROM payload THEN 'fields:payload'
-    WHEN id <= lag(id) OVER w OR created_at < lag(created_at) OVER w THEN 'order'
+    WHEN substring(b FOR octet_length(p)) IS DISTINCT FROM p THEN 'fields'
+    WHEN substring(b FROM octet_length(b) - 67) IS DISTINCT FROM
+         convert_to(',' || to_json(prev_hash)::text || ']', 'UTF8') THEN 'fields'
+    WHEN octet_length(b) - octet_length(p) - 68 < 2 THEN 'fields'
+    WHEN convert_from(substring(b FROM octet_length(p) + 1 FOR octet_length(b) - octet_length(p) - 68),
+                      'UTF8')::jsonb IS DISTINCT FROM payload
+      OR jsonb_typeof(payload) IS DISTINCT FROM 'object' THEN 'fields'
   END
-FROM (SELECT a.*, a.body::jsonb AS b FROM {AUDIT_TABLE} a) t
-WINDOW w AS (ORDER BY seq)
+FROM (
+  SELECT seq, alg, prev_hash, hash, payload, convert_to(body, 'UTF8') AS b,
+    convert_to('[' || seq || ',' || to_json(to_char(created_at AT TIME ZONE 'UTC',
+                                                    'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'))::text
+    || ',' || coalesce(actor_id::text, 'null') || ',' || to_json(actor_name)::text
+    || ',' || coalesce(actor_unit_id::text, 'null') || ',' || to_json(action)::text
+    || ',' || to_json(object_type)::text || ',' || to_json(object_id)::text || ',', 'UTF8') AS p
+  FROM {AUDIT_TABLE}
+) t
 ORDER BY seq
 """
 
 # ``{created}``: SQLite's raw text (the concatenation escapes Django's datetime converter).
 _RAW = f"""
-SELECT {_COLS}, id, {{created}}, actor_id, actor_name, actor_unit_id, action, object_type, object_id,
-       payload
-FROM {AUDIT_TABLE} ORDER BY seq
+SELECT seq, alg, prev_hash, hash, body, {{created}}, actor_id, actor_name, actor_unit_id, action,
+       object_type, object_id, payload
+FROM {AUDIT_TABLE} {{where}} ORDER BY seq
 """
 
 
-def _fetch(cursor: Any, sql: str) -> Iterator[list[tuple[Any, ...]]]:
-    cursor.execute(sql)
+def _fetch(cursor: Any, sql: str, params: list[Any] | None = None) -> Iterator[list[tuple[Any, ...]]]:
+    cursor.execute(sql, params)
     while rows := cursor.fetchmany(CHUNK):
         yield rows
 
@@ -99,62 +96,58 @@ def _sqlite_time(text: str) -> str:
     return text.replace(" ", "T") + "+00:00"
 
 
-def _python_rows(cursor: Any, vendor: str) -> Iterator[list[tuple[Any, ...]]]:
+def _raw_sql(vendor: str, where: str = "") -> str:
+    return _RAW.format(created="created_at || ''" if vendor == "sqlite" else "created_at", where=where)
+
+
+def _column_mismatch(vendor: str, row: tuple[Any, ...]) -> str | None:
+    """Which stored column of a ``_RAW`` row differs from its body: ``fields:<name>``, ``body`` or None."""
+    seq, _alg, prev_hash, _hash, body, created, aid, aname, auid, action, otype, oid, payload = row
+    columns: dict[str, Any] = {
+        "seq": seq,
+        "prev_hash": prev_hash,
+        "actor_id": aid,
+        "actor_name": aname,
+        "actor_unit_id": auid,
+        "action": action,
+        "object_type": otype,
+        "object_id": oid,
+    }
+    try:
+        columns["created_at"] = _sqlite_time(created) if vendor == "sqlite" else chain.format_time(created)
+    except (ValueError, TypeError, AttributeError):
+        return "fields:created_at"
+    mismatch = chain.check_fields(body, columns)
+    if mismatch is not None:
+        return mismatch
+    if isinstance(payload, str):  # SQLite text; Django loads jsonb as text too
+        try:
+            payload = json.loads(payload)
+        except (ValueError, TypeError):
+            return "fields:payload"
+    if payload != chain.body_fields(body)["payload"]:
+        return "fields:payload"
+    if vendor == "sqlite" and chain.canonical_json(payload) != row[12]:
+        return "fields:payload"  # same value, different stored text
+    return None
+
+
+def _python_rows(cursor: Any, vendor: str) -> Iterator[list[chain.Row]]:
     """The fallback: the same per-row checks as the SQL, in Python, from the raw columns."""
-    prev_id: int | None = None
-    prev_time: Any = None
-    raw = _RAW.format(created="created_at || ''" if vendor == "sqlite" else "created_at")
-    for rows in _fetch(cursor, raw):
-        out = []
-        for (
-            seq,
-            alg,
-            prev_hash,
-            hash_,
-            body,
-            id_,
-            created,
-            aid,
-            aname,
-            auid,
-            action,
-            otype,
-            oid,
-            payload,
-        ) in rows:
-            columns: dict[str, Any] = {
-                "seq": seq,
-                "prev_hash": prev_hash,
-                "actor_id": aid,
-                "actor_name": aname,
-                "actor_unit_id": auid,
-                "action": action,
-                "object_type": otype,
-                "object_id": oid,
-            }
-            mismatch: str | None = None
-            try:
-                columns["created_at"] = (
-                    _sqlite_time(created) if vendor == "sqlite" else chain.format_time(created)
-                )
-            except (ValueError, TypeError, AttributeError):
-                mismatch = "fields:created_at"
-            if mismatch is None and isinstance(payload, str):  # SQLite text; Django loads jsonb as text too
-                try:
-                    payload = json.loads(payload)
-                except (ValueError, TypeError):
-                    mismatch = "fields:payload"
-            if mismatch is None:
-                mismatch = chain.check_fields(body, columns)
-            if mismatch is None:
-                fields = chain.body_fields(body)
-                if not isinstance(fields["payload"], dict) or payload != fields["payload"]:
-                    mismatch = "fields:payload"
-            if mismatch is None and prev_id is not None and (id_ <= prev_id or created < prev_time):
-                mismatch = "order"
-            prev_id, prev_time = id_, created
-            out.append((seq, alg, prev_hash, hash_, body, mismatch))
-        yield out
+    for rows in _fetch(cursor, _raw_sql(vendor)):
+        yield [(r[0], r[1], r[2], r[3], r[4].encode(), _column_mismatch(vendor, r)) for r in rows]
+
+
+def _explain(connection: Any, result: VerifyResult) -> None:
+    """Name the column behind a "fields" break found in SQL (one row, checked in Python)."""
+    broken = result.broken
+    if broken is None or broken.reason != "fields":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(_raw_sql(connection.vendor, "WHERE seq = %s"), [broken.seq])
+        row = cursor.fetchone()
+    reason = (_column_mismatch(connection.vendor, row) if row else None) or "fields:body"
+    result.broken = chain.make_break(broken.seq, reason)
 
 
 def verify_chain(*, using: str = "default", fast: bool = True) -> VerifyResult:
@@ -170,6 +163,7 @@ def verify_chain(*, using: str = "default", fast: bool = True) -> VerifyResult:
     if fast and sql is not None:
         try:
             result = _run(connection, lambda cursor: _fetch(cursor, sql))
+            _explain(connection, result)
         except DatabaseError:
             result = None  # e.g. a body PostgreSQL cannot parse as JSON: fall back
     if result is None:
@@ -187,6 +181,10 @@ def _run(connection: Any, rows_of: Any) -> VerifyResult:
     # (SQLite: no atomic block — Qiantou's SQLite transactions are IMMEDIATE and would block writers.)
     ctx = transaction.atomic(using=connection.alias) if connection.vendor == "postgresql" else nullcontext()
     with ctx:
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                # One long scan on a busy server: parallel workers and JIT cost more than they save.
+                cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL jit = off")
         with connection.chunked_cursor() as cursor:
             for rows in rows_of(cursor):
                 if verifier.feed(rows) is not None:
@@ -214,7 +212,9 @@ def export_bundle(out: IO[str], *, using: str = "default", since: int = 1) -> tu
     count, head_seq, head_hash = 0, 0, GENESIS_HASH
     ctx = transaction.atomic(using=using) if connection.vendor == "postgresql" else nullcontext()
     with ctx, connection.chunked_cursor() as cursor:
-        cursor.execute(f"SELECT {_COLS} FROM {AUDIT_TABLE} WHERE seq >= %s ORDER BY seq", [since])
+        cursor.execute(
+            f"SELECT seq, alg, prev_hash, hash, body FROM {AUDIT_TABLE} WHERE seq >= %s ORDER BY seq", [since]
+        )
         while rows := cursor.fetchmany(CHUNK):
             for seq, alg, prev_hash, hash_, body in rows:
                 out.write(chain.bundle_line(seq, alg, prev_hash, hash_, body))

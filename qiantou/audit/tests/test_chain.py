@@ -10,9 +10,7 @@ from typing import Any
 import pytest
 
 from qiantou.audit import chain
-from qiantou.audit.chain import GENESIS_HASH, Break, BundleError, ChainVerifier, VerifyResult
-
-Row = tuple[int, str, str, str, str, str | None]
+from qiantou.audit.chain import GENESIS_HASH, Break, BundleError, ChainVerifier, Row, VerifyResult
 
 T0 = dt.datetime(2025, 3, 1, 2, 0, tzinfo=dt.UTC)
 
@@ -88,7 +86,7 @@ def build(n: int, alg: str = "sm3") -> list[Row]:
             prev_hash=prev,
         )
         h = chain.event_hash(body, alg)
-        rows.append((seq, alg, prev, h, body, None))
+        rows.append((seq, alg, prev, h, body.encode(), None))
         prev = h
     return rows
 
@@ -128,7 +126,7 @@ def test_mixed_algorithms_verify() -> None:
         payload={},
         prev_hash=rows[-1][3],
     )
-    rows.append((4, "sha256", rows[-1][3], chain.event_hash(body, "sha256"), body, None))
+    rows.append((4, "sha256", rows[-1][3], chain.event_hash(body, "sha256"), body.encode(), None))
     assert verify(rows).ok
 
 
@@ -136,7 +134,7 @@ def test_mixed_algorithms_verify() -> None:
     ("mutate", "seq", "reason"),
     [
         (lambda r: r.pop(4), 5, "missing"),
-        (lambda r: r.__setitem__(4, (*r[4][:4], r[4][4].replace('"i":5', '"i":6'), None)), 5, "hash"),
+        (lambda r: r.__setitem__(4, (*r[4][:4], r[4][4].replace(b'"i":5', b'"i":6'), None)), 5, "hash"),
         (lambda r: r.__setitem__(4, (*r[4][:3], "0" * 64, *r[4][4:])), 5, "hash"),
         (lambda r: r.__setitem__(4, (*r[4][:2], "1" * 64, *r[4][3:])), 5, "link"),
         (lambda r: r.__setitem__(2, (r[2][0], "md5", *r[2][2:])), 3, "alg"),
@@ -179,7 +177,7 @@ def test_rewritten_tail_needs_an_anchor() -> None:
             prev_hash=prev,
         )
         h = chain.event_hash(body, "sm3")
-        forged.append((seq, "sm3", prev, h, body, None))
+        forged.append((seq, "sm3", prev, h, body.encode(), None))
         prev = h
     assert verify(forged).ok
     # …but not the head the auditor wrote down.
@@ -194,7 +192,7 @@ def make_bundle(rows: list[Row], trailer: bool = True) -> str:
     out = io.StringIO()
     out.write(json.dumps(chain.bundle_header(exported_at=T0)) + "\n")
     for seq, alg, prev, h, body, _ in rows:
-        out.write(chain.bundle_line(seq, alg, prev, h, body))
+        out.write(chain.bundle_line(seq, alg, prev, h, body.decode()))
     if trailer:
         last = rows[-1] if rows else None
         out.write(chain.bundle_trailer(len(rows), last[0] if last else 0, last[3] if last else GENESIS_HASH))
