@@ -7,6 +7,7 @@ from typing import Any
 
 from django import template
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from qiantou.plans.models import TaskStatus
 from qiantou.plans.selectors import today
@@ -56,23 +57,23 @@ def task_rows(nodes: list[dict[str, Any]]) -> Any:
 
 #: Chinese labels of the audit actions the UI shows most; other actions show their code.
 ACTION_LABELS = {
-    "plan.create": "新建方案",
-    "plan.update": "修改方案",
-    "plan.status": "方案状态变更",
-    "plan.version": "形成版本",
-    "task.create": "新增任务",
-    "task.update": "修改任务",
-    "task.delete": "删除任务",
-    "units.import": "导入单位名录",
-    "unit.create": "新增单位",
-    "unit.update": "修改单位",
-    "user.create": "新建用户",
+    "plan.create": gettext_noop("新建方案"),
+    "plan.update": gettext_noop("修改方案"),
+    "plan.status": gettext_noop("方案状态变更"),
+    "plan.version": gettext_noop("形成版本"),
+    "task.create": gettext_noop("新增任务"),
+    "task.update": gettext_noop("修改任务"),
+    "task.delete": gettext_noop("删除任务"),
+    "units.import": gettext_noop("导入单位名录"),
+    "unit.create": gettext_noop("新增单位"),
+    "unit.update": gettext_noop("修改单位"),
+    "user.create": gettext_noop("新建用户"),
 }
 OBJECT_LABELS = {
-    "plans.plan": "方案",
-    "plans.task": "任务",
-    "plans.planversion": "版本",
-    "units.unit": "单位",
+    "plans.plan": gettext_noop("方案"),
+    "plans.task": gettext_noop("任务"),
+    "plans.planversion": gettext_noop("版本"),
+    "units.unit": gettext_noop("单位"),
 }
 
 

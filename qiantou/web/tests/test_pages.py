@@ -168,3 +168,14 @@ def test_audit_trail_of_a_plan_lists_its_events(city: dict[str, Any]) -> None:
     assert "plan.status" in actions
     html = response.content.decode()
     assert "新建方案" in html and "新增任务" in html
+
+
+def test_language_switch_to_english_and_back(city: dict[str, Any]) -> None:
+    client = client_for("sfj_liaison")
+    assert "工作台" in client.get("/").content.decode()
+    response = client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert response.status_code == 302
+    html = client.get("/").content.decode()
+    assert "Dashboard" in html and "Liaison" in html and 'lang="en"' in html
+    client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
+    assert "工作台" in client.get("/").content.decode()
