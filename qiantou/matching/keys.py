@@ -19,12 +19,14 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from operator import mul
 
 from qiantou.textnorm import to_simplified
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
+_ASCII_OFFSET = 48 * sum(_WEIGHTS)
 # Province-level codes of GB/T 2260 (first two digits of the address code); 83 is used on residence
 # permits for Taiwan residents, 81/82 for Hong Kong and Macao.
 _PROVINCES = frozenset(
@@ -61,9 +63,10 @@ class IdNumberError(ValueError):
 
 def check_digit(first17: str) -> str:
     """GB 11643-1999 check digit (ISO 7064 MOD 11-2) of 17 digits."""
-    if len(first17) != 17:
-        raise ValueError("check_digit takes 17 digits")
-    return _CHECK[sum(map(mul, map(int, first17), _WEIGHTS)) % 11]
+    if len(first17) != 17 or not first17.isdigit() or not first17.isascii():
+        raise ValueError("check_digit takes 17 ASCII digits")
+    # Byte values are digit + 48: subtract 48 times the sum of the weights instead of calling int().
+    return _CHECK[(sum(map(mul, first17.encode(), _WEIGHTS)) - _ASCII_OFFSET) % 11]
 
 
 def canonical_id(raw: str, *, today: dt.date | None = None) -> str:
@@ -161,6 +164,7 @@ def normalize_sex(raw: str) -> str | None:
 _DATE_RE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
 
 
+@lru_cache(maxsize=1 << 16)
 def parse_date(raw: str) -> dt.date | None:
     """A calendar date from ``2024-01-31``, ``2024/1/31``, ``2024.1.31``, ``2024年1月31日`` or
     ``20240131``; None for empty text; ValueError for anything else."""
