@@ -57,10 +57,14 @@ class Command(BaseCommand):
         while True:
             close_old_connections()
             if clock is not None:
+                # A drill clock: never fall back to the real time (a half-written file reads empty).
                 text = clock.read_text(encoding="utf-8").strip() if clock.exists() else ""
                 if text == "stop":
                     return
-                now = _parse_now(text) if text else timezone.now()
+                if not text:
+                    time.sleep(options["interval"])
+                    continue
+                now = _parse_now(text)
             elif options["now"]:
                 now = _parse_now(options["now"])
             else:
