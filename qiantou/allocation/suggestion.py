@@ -312,18 +312,17 @@ class LeadSuggester:
                 rest = rest.replace(name, "\0")
         return found
 
-    def suggest(self, text: str, *, top: int = 5, exclude_plan: Any = None) -> list[Suggestion]:
-        """The ``top`` best units for ``text``, best first; an empty list for an empty text.
-
-        ``exclude_plan``: leave that plan's tasks out of the history, so a plan's own printed leads
-        never vouch for themselves.
-        """
+    def _totals(
+        self, text: str, exclude_plan: Any
+    ) -> tuple[list[float], list[dict[str, float]], set[int]] | None:
+        """Every unit's combined score, its term contributions and the units named in the text."""
         clean = normalize_text(text)
         if not clean.strip() or not self.units:
-            return []
+            return None
         words = self._words(clean)
         word_scores, word_parts = self._word_index.score(Counter(words))
         bigram_scores, _ = self._bigram_index.score(Counter(_bigrams(clean)))
+        phrase_scores, phrase_parts = self._phrase_scores(clean)
         history_scores = [0.0] * len(self.units)
         if self._history_index is not None:
             own = self._history_by_plan.get(exclude_plan, {}) if exclude_plan is not None else {}
@@ -332,9 +331,9 @@ class LeadSuggester:
         best_h = max(history_scores) or 1.0
         best_w = max(word_scores) or 1.0
         best_b = max(bigram_scores) or 1.0
-        phrase_scores, phrase_parts = self._phrase_scores(clean)
         best_p = max(phrase_scores) or 1.0
         named = self.named_units(clean)
+        peak = 1 + BIGRAM_WEIGHT + PHRASE_WEIGHT + (HISTORY_WEIGHT if self._history_index else 0)
         totals: list[float] = []
         for i in range(len(self.units)):
             s = (
@@ -346,18 +345,41 @@ class LeadSuggester:
             s *= KIND_PRIOR.get(self.units[i].kind, 1.0)
             if i in named:
                 s += NAMED_BOOST
-            totals.append(s)
+            totals.append(s / peak)
+        parts = [{**word_parts[i], **phrase_parts[i]} for i in range(len(self.units))]
+        return totals, parts, named
+
+    def suggest(self, text: str, *, top: int = 5, exclude_plan: Any = None) -> list[Suggestion]:
+        """The ``top`` best units for ``text``, best first; an empty list for an empty text.
+
+        ``exclude_plan``: leave that plan's tasks out of the history, so a plan's own printed leads
+        never vouch for themselves.
+        """
+        scored = self._totals(text, exclude_plan)
+        if scored is None:
+            return []
+        totals, parts, named = scored
         ranked = sorted(range(len(self.units)), key=lambda i: (-totals[i], self.units[i].code))
         regular = [i for i in ranked if not self.units[i].is_top_level_government and totals[i] > 0]
         fallback = False
         if not regular:
             regular = [i for i in ranked if totals[i] > 0]
             fallback = True
-        peak = 1 + BIGRAM_WEIGHT + PHRASE_WEIGHT + (HISTORY_WEIGHT if self._history_index else 0)
-        return [
-            self._suggestion(i, totals[i] / peak, {**word_parts[i], **phrase_parts[i]}, i in named, fallback)
-            for i in regular[:top]
-        ]
+        return [self._suggestion(i, totals[i], parts[i], i in named, fallback) for i in regular[:top]]
+
+    def fit_scores(self, text: str, *, exclude_plan: Any = None) -> dict[str, float]:
+        """Mandate fit of every unit (code → 0–1, the best unit 1.0) for ``text``; the top-level
+        government units are left out (they are not cooperating units of their own plans)."""
+        scored = self._totals(text, exclude_plan)
+        if scored is None:
+            return {}
+        totals = scored[0]
+        best = max(totals) or 1.0
+        return {
+            u.code: round(totals[i] / best, 4)
+            for i, u in enumerate(self.units)
+            if not u.is_top_level_government and totals[i] > 0
+        }
 
     def _phrase_scores(self, text: str) -> tuple[list[float], list[dict[str, float]]]:
         """Per unit: weight of the maximal character runs (≥ PHRASE_MIN) shared with its mandate."""
@@ -423,32 +445,55 @@ def profiles_from_db() -> list[UnitProfile]:
     ]
 
 
+#: How many of the most recent single-lead tasks of stored plans feed the history channel.
+HISTORY_LIMIT = 20_000
+
+
+def history_from_db() -> list[tuple[Any, str, str]]:
+    """``(plan id, lead unit code, task text)`` of recent tasks with exactly one matched lead unit."""
+    from django.db.models import Count, Q
+
+    from qiantou.plans.models import Task, TaskUnitRole
+
+    rows = (
+        Task.objects.annotate(leads=Count("task_units", filter=Q(task_units__role=TaskUnitRole.LEAD)))
+        .filter(leads=1, task_units__role=TaskUnitRole.LEAD, task_units__unit__isnull=False)
+        .order_by("-id")
+        .values_list("plan_id", "task_units__unit__code", "text")[:HISTORY_LIMIT]
+    )
+    return list(rows)
+
+
 def get_suggester() -> LeadSuggester:
-    """The suggester over the ``Unit`` table, rebuilt when the directory changed (any process)."""
+    """The suggester over the ``Unit`` table and the stored plans, rebuilt when either changed."""
     global _shared
     from django.db.models import Count, Max
 
+    from qiantou.plans.models import Plan, TaskUnit
     from qiantou.units.models import Unit
 
     stamp = Unit.objects.aggregate(n=Count("id"), changed=Max("updated_at"), top=Max("id"))
-    fingerprint = (stamp["n"], stamp["changed"], stamp["top"])
+    work = TaskUnit.objects.aggregate(n=Count("id"), top=Max("id"))
+    plans = Plan.objects.aggregate(changed=Max("updated_at"))
+    fingerprint = (stamp["n"], stamp["changed"], stamp["top"], work["n"], work["top"], plans["changed"])
     current = _shared
     if current is not None and current[0] == fingerprint:
         return current[1]
     with _shared_lock:
-        suggester = LeadSuggester(profiles_from_db())
+        suggester = LeadSuggester(profiles_from_db(), history_from_db())
         _shared = (fingerprint, suggester)
     return suggester
 
 
-def suggest_lead_units(text: str, *, top: int = 5) -> list[Suggestion]:
+def suggest_lead_units(text: str, *, top: int = 5, exclude_plan: Any = None) -> list[Suggestion]:
     """Rank directory units as the lead for a task ``text``, best first, with evidence.
 
-    ``text``: the task text (simplified or traditional); ``top``: how many (1–20). Returns at most
-    ``top`` :class:`Suggestion` objects; empty for an empty text or an empty directory.
+    ``text``: the task text (simplified or traditional); ``top``: how many (1–20);
+    ``exclude_plan``: a plan id whose own tasks must not count as history (the plan being shown).
+    Returns at most ``top`` :class:`Suggestion` objects; empty for an empty text or directory.
     """
     top = max(1, min(int(top), 20))
-    return get_suggester().suggest(text, top=top)
+    return get_suggester().suggest(text, top=top, exclude_plan=exclude_plan)
 
 
 def lead_differs(printed_lead_ids: Sequence[int | None], suggestions: Sequence[Suggestion]) -> bool:

@@ -8,9 +8,11 @@ from qiantou.allocation.suggestion import LeadSuggester, UnitProfile, lead_diffe
 
 UNITS = [
     UnitProfile(code="G1", name="江城市人民政府", kind="government", short_names=("市政府",),
-                mandate="领导市政府各工作部门，召开政府常务会议，依法管理全市经济、社会事务、教育、民政、养老和公共服务。", id=1),
+                mandate="领导市政府各工作部门，召开政府常务会议，"
+                "依法管理全市经济、社会事务、教育、民政、养老和公共服务。", id=1),
     UnitProfile(code="B1", name="江城市民政局", short_names=("市民政局",), parent_code="G1",
-                mandate="负责社会救助、养老服务和儿童福利。承担最低生活保障、特困供养和低收入人口动态监测。", id=2),
+                mandate="负责社会救助、养老服务和儿童福利。"
+                "承担最低生活保障、特困供养和低收入人口动态监测。", id=2),
     UnitProfile(code="B2", name="江城市教育局", short_names=("市教育局",), parent_code="G1",
                 mandate="负责中小学、幼儿园管理和教育督导，承担学生资助和校园安全。", id=3),
     UnitProfile(code="B3", name="江城市市场监督管理局", short_names=("市市场监管局",), parent_code="G1",
