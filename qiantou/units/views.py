@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from qiantou.plans.models import TaskStatus
 from qiantou.plans.selectors import task_list_for
+from qiantou.units import selectors as unit_selectors
 from qiantou.units.models import Unit
 from qiantou.web.htmx import wants_fragment
 
@@ -19,12 +20,6 @@ from qiantou.web.htmx import wants_fragment
 def _require_view(user: Any) -> None:
     if not user.has_perm("units.view_unit"):
         raise PermissionDenied
-
-
-def _matches(unit: Unit, q: str) -> bool:
-    """True when ``q`` occurs in the unit's code, full name, short names or former names."""
-    hay = [unit.code, unit.name, *unit.short_names, *unit.former_names]
-    return any(q in s for s in hay if isinstance(s, str))
 
 
 def _tree(units: list[Unit]) -> list[dict[str, Any]]:
@@ -43,16 +38,15 @@ def _tree(units: list[Unit]) -> list[dict[str, Any]]:
 
 @login_required
 def unit_list(request: HttpRequest) -> HttpResponse:
-    """The directory as a tree; with ``q``, a flat list of matches (name, alias, former name, code)."""
+    """The directory as a tree; with ``q``, a flat list of matches (any name, in any script, or code)."""
     _require_view(request.user)
     q = request.GET.get("q", "").strip()
     show_inactive = request.GET.get("inactive") == "1"
-    units = list(Unit.objects.select_related("parent").order_by("code"))
-    if not show_inactive:
-        units = [u for u in units if u.active]
+    active = None if show_inactive else True
+    units = list(unit_selectors.unit_list(user=request.user, active=active))
     ctx: dict[str, Any] = {"nav": "units", "q": q, "show_inactive": show_inactive, "count": len(units)}
     if q:
-        ctx["matches"] = [u for u in units if _matches(u, q)]
+        ctx["matches"] = list(unit_selectors.unit_list(user=request.user, search=q, active=active))
     else:
         ctx["tree"] = _tree(units)
     template = "units/_unit_results.html" if wants_fragment(request) else "units/unit_list.html"
@@ -65,7 +59,7 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user: Any = request.user
     _require_view(user)
     try:
-        unit = Unit.objects.select_related("parent").get(pk=pk)
+        unit = unit_selectors.unit_get(user=user, unit_id=pk)
     except Unit.DoesNotExist:
         raise Http404(_("未找到该单位。")) from None
     tasks = task_list_for(user, unit=unit, status=TaskStatus.OPEN)

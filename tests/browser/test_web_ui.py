@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import DESKTOP, PHONE
 
@@ -42,7 +43,8 @@ def test_liaison_opens_plan_and_sees_its_units_tasks(
     assert "（十一）" in texts[1] and "刑满释放后15个工作日内" in texts[1]
     # the htmx filter "只看本单位" swaps the rows without a page load
     page.check("input[name=mine]")
-    page.wait_for_function("document.querySelectorAll('#task-rows tbody tr').length === 2")
+    # (a locator wait, not wait_for_function: the Content-Security-Policy forbids eval)
+    expect(page.locator("#task-rows tbody tr")).to_have_count(2)
     assert "mine=1" in page.url
     # the task page
     page.click("#task-rows >> text=做好刑满释放人员救助衔接")

@@ -179,3 +179,13 @@ def test_language_switch_to_english_and_back(city: dict[str, Any]) -> None:
     assert "Dashboard" in html and "Liaison" in html and 'lang="en"' in html
     client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
     assert "工作台" in client.get("/").content.decode()
+
+
+def test_unit_directory_search_finds_short_and_traditional_names(city: dict[str, Any]) -> None:
+    client = client_for("sfj_liaison")
+    assert "青山市发展和改革委员会" in client.get("/units/", {"q": "市发改委"}).content.decode()
+    assert "青山市司法局" in client.get("/units/", {"q": "市司法"}).content.decode()
+    html = client.get("/units/", {"q": "青山市政務服務和大數據管理局"}).content.decode()
+    assert "青山市政务服务和大数据管理局" in html
+    tree = client.get("/units/").content.decode()
+    assert tree.count('class="kind"') == 93
