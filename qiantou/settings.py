@@ -6,10 +6,13 @@ SQLite in WAL mode by default (``QIANTOU_DATA_DIR/qiantou.sqlite3``); PostgreSQL
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -23,12 +26,35 @@ def env_bool(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def env_int(name: str, default: int) -> int:
+    """Read an integer environment variable."""
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+def env_secret(name: str, default: str = "") -> str:
+    """A secret from ``NAME_FILE`` (a file path, e.g. a container secret) or else ``NAME`` itself."""
+    path = os.environ.get(name + "_FILE")
+    if path:
+        return Path(path).read_text(encoding="utf-8").strip()
+    return os.environ.get(name) or default
+
+
+#: ``QIANTOU_PRODUCTION=1``: TLS-only cookies, HSTS, HTTPS redirect, no DEBUG, a real secret key
+#: (``qiantou check --deploy`` is clean with it). See README "Secure deployment".
+PRODUCTION = env_bool("QIANTOU_PRODUCTION", False)
+
+
 DATA_DIR = Path(os.environ.get("QIANTOU_DATA_DIR", BASE_DIR / "var"))
 DATA_DIR.mkdir(parents=True, exist_ok=True)
-DEBUG = env_bool("QIANTOU_DEBUG", False)
-SECRET_KEY = os.environ.get("QIANTOU_SECRET_KEY") or "insecure-dev-key-change-me-" + "0" * 32
-if os.environ.get("QIANTOU_SECRET_KEY_FILE"):
-    SECRET_KEY = Path(os.environ["QIANTOU_SECRET_KEY_FILE"]).read_text(encoding="utf-8").strip()
+DEBUG = env_bool("QIANTOU_DEBUG", False) and not PRODUCTION
+_DEV_SECRET_KEY = "insecure-dev-key-change-me-" + "0" * 32
+SECRET_KEY = env_secret("QIANTOU_SECRET_KEY", _DEV_SECRET_KEY)
+if PRODUCTION and (SECRET_KEY == _DEV_SECRET_KEY or len(SECRET_KEY) < 50):
+    raise ImproperlyConfigured(
+        "QIANTOU_PRODUCTION=1 needs QIANTOU_SECRET_KEY or QIANTOU_SECRET_KEY_FILE"
+        " (at least 50 random characters)"
+    )
 ALLOWED_HOSTS = [
     h for h in os.environ.get("QIANTOU_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h
 ]
@@ -43,6 +69,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "rules.apps.AutodiscoverRulesConfig",
     "django_tasks_db",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "qiantou.accounts",
     "qiantou.audit",
     "qiantou.units",
@@ -55,18 +84,32 @@ INSTALLED_APPS = [
     "qiantou.allocation",
     "qiantou.matching",
     "qiantou.web",
+    "qiantou.security",
+    "qiantou.ops",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Refuse oversized bodies (413) and uploads whose content is not what they claim (400), early.
+    "qiantou.security.middleware.RequestLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    # 429 on too many login attempts per address and too many API calls per credential.
+    "qiantou.security.middleware.RateLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Idle timeout, forced change of the initial password, the TOTP second step.
+    "qiantou.security.middleware.SessionGuardMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Downloads (attachments) carry the exporting user and time, and are recorded.
+    "qiantou.security.middleware.ExportStampMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Must be last: turns django-axes' lockout signal into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "qiantou.urls"
@@ -113,6 +156,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out username before any password is checked (django-axes).
+    "axes.backends.AxesStandaloneBackend",
     "rules.permissions.ObjectPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
@@ -124,6 +169,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Letters, digits and symbols (等保2.0 三级 口令复杂度).
+    {"NAME": "qiantou.security.validators.ComplexityValidator"},
 ]
 
 # --- Locale: zh-Hans first, English second; calendar dates in Asia/Shanghai ----------------------
@@ -162,11 +209,84 @@ QIANTOU_MAX_UPLOAD_BYTES = int(os.environ.get("QIANTOU_MAX_UPLOAD_BYTES", str(60
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
+# --- Security (issue 9; README "Secure deployment") ----------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
-CSRF_COOKIE_HTTPONLY = False
+CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie; kept readable
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+#: Logged out after this many minutes without a request (``SessionGuardMiddleware``).
+QIANTOU_SESSION_IDLE_MINUTES = env_int("QIANTOU_SESSION_IDLE_MINUTES", 30)
+#: Absolute session lifetime; the cookie also ends with the browser.
+SESSION_COOKIE_AGE = env_int("QIANTOU_SESSION_MAX_HOURS", 12) * 3600
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("QIANTOU_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+# Content-Security-Policy (Django's own middleware): scripts only from this site, never inline.
+# Inline *styles* stay allowed (style attributes in templates, htmx's indicator style, SVG charts).
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+if PRODUCTION:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = env_bool("QIANTOU_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = env_int("QIANTOU_HSTS_SECONDS", 365 * 24 * 3600)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = env_bool("QIANTOU_HSTS_PRELOAD", True)
+    SECURE_CSP["upgrade-insecure-requests"] = True  # type: ignore[assignment]
+if env_bool("QIANTOU_BEHIND_TLS_PROXY", False):
+    # TLS ends at the reverse proxy (nginx), which must set X-Forwarded-Proto itself.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Login lockout (django-axes): N failures for one username lock it for the cool-off period.
+AXES_FAILURE_LIMIT = env_int("QIANTOU_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("QIANTOU_LOCKOUT_MINUTES", 30))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+# Lockout is per username (an office behind one NAT address must not lock itself out); guessing from
+# one address is throttled by QIANTOU_RATE_LOGIN instead, which axes' W006 cannot see.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_RESET_ON_SUCCESS = True
+# The lock ends one period after it began; tries during it are refused and recorded, not counted.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_TEMPLATE = "security/lockout.html"
+AXES_HTTP_RESPONSE_CODE = 403
+AXES_DISABLE_ACCESS_LOG = True  # logins are in the accountability record instead
+AXES_VERBOSE = False
+AXES_IPWARE_PROXY_COUNT = env_int("QIANTOU_PROXY_COUNT", 0) or None
+OTP_TOTP_ISSUER = "牵头协同平台"
+#: Roles that may add a TOTP second factor (administrators and approvers).
+QIANTOU_OTP_ROLES = [
+    "system_admin",
+    "security_admin",
+    "security_auditor",
+    "unit_head",
+    "leader_in_charge",
+    "principal",
+]
+#: Roles that must use it (comma-separated env; empty = optional for everyone).
+QIANTOU_OTP_REQUIRED_ROLES = [r for r in os.environ.get("QIANTOU_OTP_REQUIRED_ROLES", "").split(",") if r]
+
+# Rate limits, "COUNT/SECONDS": login POSTs per client address; API calls per credential.
+QIANTOU_RATE_LOGIN = os.environ.get("QIANTOU_RATE_LOGIN", "30/60")
+QIANTOU_RATE_API = os.environ.get("QIANTOU_RATE_API", "600/60")
+#: Largest request body accepted at all (413 above it): the largest upload plus form overhead.
+QIANTOU_MAX_REQUEST_BYTES = env_int("QIANTOU_MAX_REQUEST_BYTES", QIANTOU_MAX_UPLOAD_BYTES + 1024 * 1024)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
+DATA_UPLOAD_MAX_NUMBER_FILES = 50
+#: Data-check files (round files, results, kept registry) are deleted this many days after the run
+#: last changed (``qiantou retention_purge``, recorded as ``matching.retention_delete``).
+QIANTOU_MATCHING_RETENTION_DAYS = env_int("QIANTOU_MATCHING_RETENTION_DAYS", 30)
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class SecurityConfig(AppConfig):
+    name = "qiantou.security"
+    label = "security"
+
+    def ready(self) -> None:
+        """Record logins, failures, lockouts and logouts in the accountability record."""
+        from qiantou.security import signals
+
+        signals.connect()

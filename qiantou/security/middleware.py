@@ -1,0 +1,309 @@
+"""Request-level controls (issue 9, web hardening and authentication).
+
+- :class:`RequestLimitMiddleware` — 413 for a body over ``QIANTOU_MAX_REQUEST_BYTES``; 400 for an
+  upload that is an executable or whose name claims another format (``uploads.check_upload``).
+- :class:`RateLimitMiddleware` — 429 for too many login POSTs from one address
+  (``QIANTOU_RATE_LOGIN``) or API calls with one credential (``QIANTOU_RATE_API``).
+- :class:`SessionGuardMiddleware` — logout after ``QIANTOU_SESSION_IDLE_MINUTES`` idle; the initial
+  password must be changed first (``User.must_change_password``); a user with a TOTP device (or a
+  role in ``QIANTOU_OTP_REQUIRED_ROLES``) passes the second step before anything else.
+- :class:`ExportStampMiddleware` — a downloaded attachment names the exporting user and time
+  (headers; OOXML core properties) and is recorded as ``export.download``.
+
+API requests get ``{"detail": …}`` JSON, pages a Chinese page; neither shows a stack trace.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import re
+import time
+import zipfile
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http.multipartparser import MultiPartParserError
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from qiantou.security import ratelimit
+from qiantou.security.uploads import SNIFF_BYTES, check_upload
+
+Handler = Callable[[HttpRequest], HttpResponse]
+
+
+def is_api(request: HttpRequest) -> bool:
+    """True for the REST API (JSON errors) rather than the web UI."""
+    return request.path_info.startswith("/api/")
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The client's address as django-axes resolves it (``QIANTOU_PROXY_COUNT`` behind a proxy)."""
+    from axes.helpers import get_client_ip_address
+
+    return get_client_ip_address(request) or request.META.get("REMOTE_ADDR", "") or "?"
+
+
+def refuse(request: HttpRequest, status: int, message: str, **headers: str) -> HttpResponse:
+    """A refusal in the caller's language of choice: JSON for the API, a page otherwise."""
+    if is_api(request):
+        response: HttpResponse = JsonResponse({"detail": message}, status=status)
+    else:
+        response = render(
+            request, "security/refused.html", {"message": message, "status": status}, status=status
+        )
+    for name, value in headers.items():
+        response[name.replace("_", "-")] = value
+    return response
+
+
+class RequestLimitMiddleware:
+    """Body size limit and the upload floor (see module docstring)."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        limit = settings.QIANTOU_MAX_REQUEST_BYTES
+        if length > limit:
+            return refuse(
+                request,
+                413,
+                _("提交的内容过大（%(size)s MB），上限为 %(limit)s MB。")
+                % {"size": f"{length / 1048576:.1f}", "limit": f"{limit / 1048576:.0f}"},
+            )
+        if request.method in {"POST", "PUT", "PATCH"} and request.content_type == "multipart/form-data":
+            try:
+                files = request.FILES
+            except (RequestDataTooBig, TooManyFilesSent, TooManyFieldsSent, MultiPartParserError):
+                return refuse(request, 400, _("上传的表单过大或文件过多，请分批提交。"))
+            for upload in (f for name in files for f in files.getlist(name)):
+                head = upload.read(SNIFF_BYTES)
+                upload.seek(0)
+                problem = check_upload(upload.name or "", head)
+                if problem:
+                    return refuse(request, 400, problem)
+        return self.get_response(request)
+
+
+class RateLimitMiddleware:
+    """Login attempts per client address; API calls per token, session or (anonymous) address."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        wait = None
+        if request.method == "POST" and request.path_info in _login_paths():
+            wait = ratelimit.hit("login", client_ip(request), settings.QIANTOU_RATE_LOGIN)
+        elif is_api(request):
+            wait = ratelimit.hit("api", _api_credential(request), settings.QIANTOU_RATE_API)
+        if wait is not None:
+            return refuse(
+                request, 429, _("请求过于频繁，请 %(s)d 秒后再试。") % {"s": wait}, Retry_After=str(wait)
+            )
+        return self.get_response(request)
+
+
+def _login_paths() -> set[str]:
+    return {reverse("login"), reverse("admin:login")}
+
+
+def _api_credential(request: HttpRequest) -> str:
+    auth = request.META.get("HTTP_AUTHORIZATION", "")
+    if auth[:7].lower() == "bearer ":
+        return "t:" + hashlib.sha256(auth[7:].strip().encode()).hexdigest()[:24]
+    session_key = getattr(getattr(request, "session", None), "session_key", None)
+    if session_key and getattr(request, "user", None) is not None and request.user.is_authenticated:
+        return "s:" + hashlib.sha256(session_key.encode()).hexdigest()[:24]
+    return "ip:" + client_ip(request)
+
+
+#: Session key of the last request's time (epoch seconds), refreshed at most once a minute.
+LAST_SEEN = "qiantou_last_seen"
+_LAST_SEEN_GRANULARITY = 60
+
+
+def _exempt(path: str) -> bool:
+    prefixes = [
+        reverse("logout"),
+        reverse("login"),
+        reverse("accounts:password_change"),
+        reverse("accounts:otp_verify"),
+        reverse("accounts:otp_setup"),
+        "/" + settings.STATIC_URL.lstrip("/"),
+        "/i18n/",
+    ]
+    return any(path.startswith(p) for p in prefixes)
+
+
+class SessionGuardMiddleware:
+    """Idle timeout, forced password change and the TOTP step for session users."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user: Any = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return self.get_response(request)
+        now = time.time()
+        last = request.session.get(LAST_SEEN)
+        idle = settings.QIANTOU_SESSION_IDLE_MINUTES * 60
+        if isinstance(last, (int, float)) and now - last > idle:
+            request.qiantou_logout_reason = "idle_timeout"  # type: ignore[attr-defined]
+            logout(request)
+            message = _("您已超过 %(m)d 分钟未操作，已自动退出，请重新登录。") % {
+                "m": settings.QIANTOU_SESSION_IDLE_MINUTES
+            }
+            if is_api(request):
+                return JsonResponse({"detail": message}, status=401)
+            messages.warning(request, message)
+            return _to(request, reverse("login") + "?next=" + quote(request.get_full_path()))
+        if not isinstance(last, (int, float)) or now - last > _LAST_SEEN_GRANULARITY:
+            request.session[LAST_SEEN] = now
+        if not _exempt(request.path_info):
+            step = _pending_step(request, user)
+            if step is not None:
+                url, message = step
+                if is_api(request):
+                    return JsonResponse({"detail": message}, status=403)
+                return _to(request, url)
+        return self.get_response(request)
+
+
+def _pending_step(request: HttpRequest, user: Any) -> tuple[str, str] | None:
+    """Where a logged-in user must go before anything else, with the reason; None if nowhere."""
+    from qiantou.security.services import otp_device_for, otp_required_for
+
+    if user.must_change_password:
+        return reverse("accounts:password_change"), _("请先修改初始密码。")
+    if not user.is_verified():
+        if otp_device_for(user) is not None:
+            return reverse("accounts:otp_verify"), _("请输入动态口令完成第二步验证。")
+        if otp_required_for(user):
+            return reverse("accounts:otp_setup"), _("您的角色须启用动态口令，请先绑定。")
+    return None
+
+
+def _to(request: HttpRequest, url: str) -> HttpResponse:
+    """Redirect; for htmx requests an ``HX-Redirect`` so the whole page goes there."""
+    if getattr(request, "htmx", False):
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return HttpResponseRedirect(url)
+
+
+_OOXML_TYPES = ("application/vnd.openxmlformats-officedocument.",)
+_CORE = "docProps/core.xml"
+
+
+class ExportStampMiddleware:
+    """Stamp downloads with the exporting user and time; record them (``export.download``)."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user: Any = getattr(request, "user", None)
+        disposition = response.get("Content-Disposition", "")
+        if (
+            response.status_code != 200
+            or "attachment" not in disposition.lower()
+            or response.streaming
+            or user is None
+            or not user.is_authenticated
+        ):
+            return response
+        now = timezone.now()
+        if response.get("Content-Type", "").startswith(_OOXML_TYPES):
+            stamped = stamp_ooxml(response.content, exported_by=_who(user), exported_at=now)
+            if stamped is not None:
+                response.content = stamped
+        response["X-Qiantou-Exported-By"] = quote(_who(user))
+        response["X-Qiantou-Exported-At"] = now.isoformat(timespec="seconds")
+        from qiantou.security.services import export_record
+
+        export_record(
+            actor=user,
+            path=request.path_info,
+            filename=_filename(disposition),
+            content=response.content,
+            content_type=response.get("Content-Type", ""),
+            exported_at=now,
+        )
+        return response
+
+
+def _who(user: Any) -> str:
+    name = getattr(user, "display_name", "") or ""
+    return f"{name}（{user.get_username()}）" if name else user.get_username()
+
+
+def _filename(disposition: str) -> str:
+    match = re.search(r"filename\*=UTF-8''([^;]+)", disposition) or re.search(
+        r'filename="?([^";]+)', disposition
+    )
+    if not match:
+        return ""
+    from urllib.parse import unquote
+
+    return unquote(match.group(1))[:200]
+
+
+_XMLNS = {
+    "xsi": "http://www.w3.org/2001/XMLSchema-instance",
+    "dcterms": "http://purl.org/dc/terms/",
+}
+
+
+def stamp_ooxml(data: bytes, *, exported_by: str, exported_at: dt.datetime) -> bytes | None:
+    """Set ``lastModifiedBy`` and ``modified`` of an OOXML file's core properties to the exporting user
+    and time (what Word/WPS show under 属性); None if ``data`` is not an OOXML package with them."""
+    from xml.sax.saxutils import escape
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as src:
+            if _CORE not in src.namelist():
+                return None
+            core = src.read(_CORE).decode("utf-8")
+            when = exported_at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            by = f"<cp:lastModifiedBy>{escape(exported_by)}</cp:lastModifiedBy>"
+            modified = f'<dcterms:modified xsi:type="dcterms:W3CDTF">{when}</dcterms:modified>'
+            core = re.sub(
+                r"<cp:lastModifiedBy\s*/>|<cp:lastModifiedBy>.*?</cp:lastModifiedBy>", "", core, flags=re.S
+            )
+            core = re.sub(
+                r"<dcterms:modified[^>]*/>|<dcterms:modified[^>]*>.*?</dcterms:modified>",
+                "",
+                core,
+                flags=re.S,
+            )
+            for prefix, uri in _XMLNS.items():
+                if f"xmlns:{prefix}=" not in core:
+                    core = core.replace("<cp:coreProperties", f'<cp:coreProperties xmlns:{prefix}="{uri}"', 1)
+            core = core.replace("</cp:coreProperties>", by + modified + "</cp:coreProperties>")
+            out = io.BytesIO()
+            with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+                for info in src.infolist():
+                    payload = core.encode("utf-8") if info.filename == _CORE else src.read(info.filename)
+                    dst.writestr(info, payload)
+            return out.getvalue()
+    except (zipfile.BadZipFile, KeyError, UnicodeDecodeError, OSError):
+        return None
