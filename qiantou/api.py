@@ -126,6 +126,7 @@ for _module, _prefix in [
     ("qiantou.plans.api", "plans"),
     ("qiantou.audit.api", "audit"),
     ("qiantou.consultation.api", "consultation"),
+    ("qiantou.approvals.api", "approvals"),
     ("qiantou.chasing.api", "chasing"),
     ("qiantou.assessment.api", "assessment"),
     ("qiantou.allocation.api", "allocation"),

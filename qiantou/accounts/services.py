@@ -71,7 +71,7 @@ def api_token_authenticate(raw: str) -> User | None:
         return None
     now = timezone.now()
     token = (
-        ApiToken.objects.select_related("user", "user__unit")
+        ApiToken.objects.select_related("user")
         .filter(key_hash=token_hash(raw), revoked_at__isnull=True)
         .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
         .first()

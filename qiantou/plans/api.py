@@ -8,10 +8,12 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.http import HttpRequest
+from django.http import HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
+from ninja import Query as QueryParam
 from ninja.pagination import PageNumberPagination, paginate
+from ninja.responses import NinjaJSONEncoder
 
 from qiantou.plans import services
 from qiantou.plans.models import Plan, Task
@@ -24,15 +26,23 @@ from qiantou.plans.schemas import (
     TaskCreateIn,
     TaskFilters,
     TaskOut,
+    TaskPage,
     TaskUpdateIn,
 )
-from qiantou.plans.selectors import plan_get_for, plan_list_for, task_get_for, task_list_for, with_units
+from qiantou.plans.selectors import (
+    plan_get_for,
+    plan_list_for,
+    task_get_for,
+    task_list_for,
+    task_rows,
+)
 from qiantou.units.models import Unit
 
 router = Router(tags=["plans"])
 
-#: Rows per page of a list (issue 2: "a 50-row page").
+#: Rows per page of a list (issue 2: "a 50-row page"), and the most a caller may ask for.
 PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
 
 _READ_ERRORS: dict[int, Any] = {401: ErrorOut, 404: ErrorOut}
 _WRITE_ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
@@ -66,14 +76,14 @@ def _units(unit_ids: list[int]) -> list[Unit]:
 
 def _plan_detail(user: Any, plan: Plan) -> dict[str, Any]:
     data = PlanOut.from_orm(plan).model_dump()
-    data["tasks"] = list(with_units(task_list_for(user, plan=plan)))
+    data["tasks"] = task_rows(task_list_for(user, plan=plan))
     data["can_change"] = user.has_perm("plans.change_plan", plan)
     return data
 
 
-def _task_out(task: Task) -> Task:
-    """The task re-read with its units prefetched, for the response."""
-    return with_units(Task.objects.filter(pk=task.pk)).get()
+def _task_out(task: Task) -> dict[str, Any]:
+    """The task as a ``TaskOut`` row, read fresh."""
+    return task_rows(Task.objects.filter(pk=task.pk))[0]
 
 
 # --- plans ------------------------------------------------------------------------------------------
@@ -132,21 +142,35 @@ def update_plan(request: HttpRequest, plan_id: int, payload: PlanUpdateIn) -> An
 # --- tasks ------------------------------------------------------------------------------------------
 
 
-@router.get("/tasks", response=list[TaskOut], summary="任务列表（可筛选）")
-@paginate(PageNumberPagination, page_size=PAGE_SIZE)
-def list_tasks(request: HttpRequest, filters: Query[TaskFilters]) -> Any:
-    """Tasks the caller may see, 50 a page; filter by plan, unit (lead or cooperating), status,
-    overdue (open and past its deadline, Asia/Shanghai) and a text search ``q``."""
-    return with_units(
-        task_list_for(
-            _user(request),
-            plan=filters.plan,
-            unit=filters.unit,
-            status=filters.status,
-            overdue=filters.overdue,
-            q=filters.q,
-        )
+@router.get("/tasks", response={200: TaskPage, **_READ_ERRORS}, summary="任务列表（可筛选）")
+def list_tasks(
+    request: HttpRequest,
+    filters: Query[TaskFilters],
+    page: int = QueryParam(1, ge=1),
+    page_size: int = QueryParam(PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE),
+) -> Any:
+    """Tasks the caller may see, 50 a page, in plan then printed order; filter by plan, unit (lead or
+    cooperating), status, overdue (open and past its deadline, Asia/Shanghai) and a text search ``q``.
+
+    Rows are built straight from two queries (no model instances): this list must answer in
+    milliseconds over a city's 100,000 tasks (bench/api_tasks.py). The shape is ``TaskPage``.
+    """
+    tasks = task_list_for(
+        _user(request),
+        plan=filters.plan,
+        unit=filters.unit,
+        status=filters.status,
+        overdue=filters.overdue,
+        q=filters.q,
     )
+    offset = (page - 1) * page_size
+    body = {
+        "items": task_rows(tasks[offset : offset + page_size]),
+        "count": tasks.count(),
+        "page": page,
+        "page_size": page_size,
+    }
+    return JsonResponse(body, encoder=NinjaJSONEncoder, json_dumps_params={"ensure_ascii": False})
 
 
 @router.post("/{int:plan_id}/tasks", response={201: TaskOut, **_WRITE_ERRORS}, summary="新增任务")

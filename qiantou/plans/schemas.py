@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from ninja import Field, Schema
 
-from qiantou.plans.models import TaskStatus, TaskUnitRole
-from qiantou.plans.selectors import task_units_by_role, today
+from qiantou.plans.models import TaskStatus
 
 
 class UnitBrief(Schema):
@@ -29,7 +27,10 @@ class TaskUnitOut(Schema):
 
 
 class TaskOut(Schema):
-    """A task with its units by role in printed order; ``overdue`` is computed for today (Asia/Shanghai)."""
+    """A task with its units by role in printed order; ``overdue`` is computed for today (Asia/Shanghai).
+
+    Built by ``qiantou.plans.selectors.task_rows`` (plain dicts, not model instances).
+    """
 
     id: int
     plan_id: int
@@ -53,38 +54,6 @@ class TaskOut(Schema):
     overdue: bool
     warnings: list[str]
     lock_version: int
-
-    @staticmethod
-    def _units(obj: Any, role: str) -> list[dict[str, Any]]:
-        return [
-            {
-                "unit_id": tu.unit_id,
-                "name": tu.unit.name if tu.unit else tu.printed_name,
-                "printed_name": tu.printed_name,
-                "resolution": tu.resolution,
-            }
-            for tu in task_units_by_role(obj)[role]
-        ]
-
-    @staticmethod
-    def resolve_lead_units(obj: Any) -> list[dict[str, Any]]:
-        return TaskOut._units(obj, TaskUnitRole.LEAD)
-
-    @staticmethod
-    def resolve_cooperating_units(obj: Any) -> list[dict[str, Any]]:
-        return TaskOut._units(obj, TaskUnitRole.COOPERATING)
-
-    @staticmethod
-    def resolve_generic_units(obj: Any) -> list[dict[str, Any]]:
-        return TaskOut._units(obj, TaskUnitRole.GENERIC)
-
-    @staticmethod
-    def resolve_overdue(obj: Any) -> bool:
-        return obj.status == TaskStatus.OPEN and obj.deadline is not None and obj.deadline < today()
-
-    @staticmethod
-    def resolve_weight(obj: Any) -> float:
-        return float(obj.weight)
 
 
 class PlanOut(Schema):
@@ -174,6 +143,15 @@ class TaskFilters(Schema):
     status: TaskStatus | None = None
     overdue: bool | None = None
     q: str | None = Field(None, max_length=100)
+
+
+class TaskPage(Schema):
+    """One page of a task list: ``items`` (at most ``page_size``) of ``count`` matching tasks."""
+
+    items: list[TaskOut]
+    count: int
+    page: int
+    page_size: int
 
 
 class ErrorOut(Schema):

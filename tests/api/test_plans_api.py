@@ -15,6 +15,7 @@ from qiantou.accounts.models import ApiToken
 from qiantou.accounts.services import api_token_create, api_token_revoke
 from qiantou.audit.models import AuditEvent
 from qiantou.plans.models import Plan, PlanStatus, Task
+from qiantou.plans.schemas import TaskPage
 from qiantou.plans.selectors import today
 from qiantou.plans.tests.factories import make_plan, make_task
 from tests.api.conftest import CSRF_SECRET, Scene
@@ -83,6 +84,16 @@ def test_task_list_filters_and_pagination(scene: Scene, client_for: ClientFor) -
     assert page1["count"] == 120 and len(page1["items"]) == 50
     page3 = client.get(f"/api/plans/tasks?plan={plan.pk}&page=3").json()
     assert [t["no"] for t in page3["items"]] == [str(i) for i in range(100, 120)]
+    assert (page3["page"], page3["page_size"]) == (3, 50)
+    TaskPage.model_validate(page3)  # the rows are built by hand: they must match the documented shape
+    assert client.get(f"/api/plans/tasks?plan={plan.pk}&page_size=500").status_code == 422
+    small = client.get(f"/api/plans/tasks?plan={plan.pk}&page_size=7&page=2").json()
+    assert [t["no"] for t in small["items"]] == [str(i) for i in range(7, 14)]
+    first = page1["items"][0]
+    assert first["lead_units"] == [
+        {"unit_id": w.named.pk, "name": w.named.name, "printed_name": w.named.name, "resolution": "matched"}
+    ]
+    assert [u["unit_id"] for u in first["cooperating_units"]] == [w.other.pk]
     overdue = client.get(f"/api/plans/tasks?plan={plan.pk}&overdue=true").json()
     assert overdue["count"] == 30 and all(t["overdue"] for t in overdue["items"])
     by_unit = client.get(f"/api/plans/tasks?plan={plan.pk}&unit={w.other.pk}").json()

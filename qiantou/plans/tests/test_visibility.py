@@ -197,7 +197,8 @@ def test_plan_task_tree_is_nested_in_printed_order(world: World, django_assert_m
         make_task(
             plan, no=f"{i}", parent=second, position=10 + i, lead=[world.other], cooperating=[world.lead]
         )
-    with django_assert_max_num_queries(3):
+    # visible plans, restricted tasks naming the unit, the tasks, their units: not one per task
+    with django_assert_max_num_queries(4):
         tree = selectors.plan_task_tree(plan, world.handler)
         flat = selectors.flatten_tree(tree)
         names = [[tu.unit.name for tu in n["cooperating_units"]] for n in flat]
