@@ -36,3 +36,27 @@ def generate_reports(cycle_id: int, claimed: str, as_of: str) -> int:
         else:
             compare_and_set(ReportCycle, "next_generate_at", [(cycle_id, claimed_at, next_at)])
     return created
+
+
+def run_ready_jobs(limit: int = 100000) -> int:
+    """Run every ready job in this process, as ``qiantou db_worker`` would (demo timeline, drills, tests).
+
+    Returns how many ran; a job that raises is marked failed and the error propagates.
+    """
+    from django_tasks_db.models import DBTaskResult
+
+    done = 0
+    while done < limit:
+        row = DBTaskResult.objects.ready().first()
+        if row is None:
+            break
+        row.claim("in-process")
+        result = row.task_result
+        try:
+            value = row.task.call(*result.args, **result.kwargs)
+        except BaseException as exc:
+            row.set_failed(exc)
+            raise
+        row.set_successful(value)
+        done += 1
+    return done

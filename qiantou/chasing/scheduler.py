@@ -17,16 +17,18 @@ due (or leased until the lease runs out). Several schedulers may run at once on 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from qiantou.chasing.calendar import get_calendar
 from qiantou.chasing.ladder import schedule
 from qiantou.chasing.models import ChaseItem, ItemState, Reminder, ReportCycle
 from qiantou.chasing.selectors import LadderConfig, ladder_for
-from qiantou.notifications.cas import compare_and_set
+from qiantou.notifications.cas import compare_and_set, memo_adapter
 from qiantou.notifications.services import deliveries_claim_due
 from qiantou.workdays import CalendarYearNotLoaded
 
@@ -73,7 +75,7 @@ def fire_due_items(*, now: dt.datetime, limit: int = 20000) -> tuple[int, int]:
     configs: dict[int, LadderConfig] = {}
     updates: list[tuple[object, ...]] = []
     closes: list[tuple[object, ...]] = []
-    pending: dict[int, Reminder] = {}
+    pending: dict[int, tuple[object, ...]] = {}
     for pk, old, rung_index, due, plan_id, kind, task_status in rows:
         assert old is not None  # filtered on next_remind_at <= now
         if kind == "task" and task_status not in (None, "open"):
@@ -90,23 +92,77 @@ def fire_due_items(*, now: dt.datetime, limit: int = 20000) -> tuple[int, int]:
             logger.error("item %s: %s — its ladder pauses until the year is loaded", pk, exc)
             next_index, next_at = rung_index + 1, None
         updates.append((pk, old, next_at, next_index))
-        pending[pk] = Reminder(
-            item_id=pk,
-            rung=rung.key,
-            rung_index=rung_index,
-            label=rung.label,
-            recipient_roles=list(rung.recipients),
-            due_date=due,
-            scheduled_for=old,
-            fired_at=now,
-            next_dispatch_at=now,
+        pending[pk] = (
+            pk,
+            rung.key,
+            rung_index,
+            rung.label,
+            json.dumps(list(rung.recipients)),
+            due,
+            old,
+            now,
+            now,
         )
     with transaction.atomic():
         won = compare_and_set(ChaseItem, "next_remind_at", updates, extra_fields=["next_rung"])
-        if pending:
-            Reminder.objects.bulk_create([pending[pk] for pk in won if pk in pending], ignore_conflicts=True)
+        _insert_reminders([pending[pk] for pk in won if pk in pending])
         closed = compare_and_set(ChaseItem, "next_remind_at", closes, extra_fields=["state"])
     return len([pk for pk in won if pk in pending]), len(closed)
+
+
+def _insert_reminders(rows: list[tuple[object, ...]]) -> None:
+    """Insert fired reminders ``(item, rung, index, label, roles_json, due, scheduled_for, fired_at, now)``.
+
+    Plain SQL (Django's bulk_create costs ~0.2 ms a row in Python); ``ON CONFLICT DO NOTHING`` keeps the
+    unique (item, rung) the last word on "at most once".
+    """
+    if not rows:
+        return
+    ops = connection.ops
+    table = ops.quote_name(Reminder._meta.db_table)
+    columns = (
+        "item_id, rung, rung_index, label, recipient_roles, due_date, scheduled_for, fired_at, "
+        "next_dispatch_at, dispatched_at, recipients, cancelled, acknowledged_at, acknowledged_by_id"
+    )
+    if connection.vendor == "postgresql":
+        # One statement: the columns travel as arrays and are unnested server-side.
+        sql = (
+            f"INSERT INTO {table} ({columns}) "
+            "SELECT item, rung, idx, label, CAST(roles AS jsonb), due, scheduled, fired, dispatch, NULL, "
+            "CAST('[]' AS jsonb), false, NULL, NULL FROM unnest(CAST(%s AS bigint[]), CAST(%s AS text[]), "
+            "CAST(%s AS integer[]), CAST(%s AS text[]), CAST(%s AS text[]), CAST(%s AS date[]), "
+            "CAST(%s AS timestamptz[]), CAST(%s AS timestamptz[]), CAST(%s AS timestamptz[])) "
+            "AS r(item, rung, idx, label, roles, due, scheduled, fired, dispatch) "
+            "ON CONFLICT (item_id, rung) DO NOTHING"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [list(column) for column in zip(*rows, strict=True)])
+        return
+    sql = (
+        f"INSERT INTO {table} ({columns}) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, NULL, '[]', 0, NULL, NULL) "
+        "ON CONFLICT (item_id, rung) DO NOTHING"
+    )
+    adapt_dt, adapt_date = (
+        memo_adapter(ops.adapt_datetimefield_value),
+        memo_adapter(ops.adapt_datefield_value),
+    )
+    params: list[tuple[Any, ...]] = [
+        (
+            item,
+            rung,
+            index,
+            label,
+            roles_json,
+            adapt_date(due),
+            adapt_dt(scheduled),
+            adapt_dt(fired),
+            adapt_dt(dispatch_at),
+        )
+        for item, rung, index, label, roles_json, due, scheduled, fired, dispatch_at in rows
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
 
 
 def _claim(

@@ -13,12 +13,24 @@ throughput the rows are claimed many at a time in one statement (a ``VALUES`` li
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db import connection, models
 
 CHUNK = 500
+
+
+def memo_adapter(adapt: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``adapt`` with a memo: claimed rows share a few lease and fire times, and adapting costs ~10 µs."""
+    memo: dict[Any, Any] = {}
+
+    def cached(value: Any) -> Any:
+        if value not in memo:
+            memo[value] = adapt(value)
+        return memo[value]
+
+    return cached
 
 
 def compare_and_set(
@@ -44,20 +56,30 @@ def compare_and_set(
     pk_col = connection.ops.quote_name(meta.pk.column)
     col = column(field)
     extra_cols = [column(f) for f in extra_fields]
-    pg = connection.vendor == "postgresql"
+    sets = [f"{col} = v.new"] + [f"{c} = v.x{i}" for i, c in enumerate(extra_cols)]
     names = ["id", "old", "new", *[f"x{i}" for i in range(len(extra_fields))]]
-    if pg:
+    where = f"WHERE {table}.{pk_col} = v.id AND {table}.{col} = v.old RETURNING {table}.{pk_col}"
+    won: list[int] = []
+    if connection.vendor == "postgresql":
+        # One statement whatever the number of rows: the columns travel as arrays, joined with unnest().
         extra_types = []
         for f in extra_fields:
             internal = meta.get_field(f).get_internal_type()
             extra_types.append("text" if internal in ("CharField", "TextField") else "bigint")
         types = ["bigint", "timestamptz", "timestamptz", *extra_types]
-        cell = "(" + ", ".join(f"CAST(%s AS {t})" for t in types) + ")"
-    else:
-        cell = "(" + ", ".join(["%s"] * len(names)) + ")"
-    sets = [f"{col} = v.new"] + [f"{c} = v.x{i}" for i, c in enumerate(extra_cols)]
-    won: list[int] = []
-    adapt = connection.ops.adapt_datetimefield_value
+        arrays = ", ".join(f"CAST(%s AS {t}[])" for t in types)
+        columns: list[list[Any]] = [[] for _ in types]
+        for row in rows:
+            pk, old, new, *extra = row
+            for k, value in enumerate((pk, old, new if isinstance(new, dt.datetime) else None, *extra)):
+                columns[k].append(value)
+        sql = f"UPDATE {table} SET {', '.join(sets)} FROM unnest({arrays}) AS v({', '.join(names)}) {where}"
+        with connection.cursor() as cursor:
+            cursor.execute(sql, columns)
+            won.extend(int(r[0]) for r in cursor.fetchall())
+        return won
+    adapt = memo_adapter(connection.ops.adapt_datetimefield_value)
+    cell = "(" + ", ".join(["%s"] * len(names)) + ")"
     for start in range(0, len(rows), CHUNK):
         chunk = rows[start : start + CHUNK]
         params: list[Any] = []
@@ -66,8 +88,7 @@ def compare_and_set(
             params.extend([pk, adapt(old), adapt(new) if isinstance(new, dt.datetime) else None, *extra])
         sql = (
             f"WITH v({', '.join(names)}) AS (VALUES {', '.join([cell] * len(chunk))}) "
-            f"UPDATE {table} SET {', '.join(sets)} FROM v "
-            f"WHERE {table}.{pk_col} = v.id AND {table}.{col} = v.old RETURNING {table}.{pk_col}"
+            f"UPDATE {table} SET {', '.join(sets)} FROM v {where}"
         )
         with connection.cursor() as cursor:
             cursor.execute(sql, params)

@@ -125,20 +125,6 @@ def make_task(
 
 def run_jobs(limit: int = 100000) -> int:
     """Run every ready django.tasks job in this process, as ``qiantou db_worker`` would; returns how many."""
-    from django_tasks_db.models import DBTaskResult
+    from qiantou.chasing.jobs import run_ready_jobs
 
-    done = 0
-    while done < limit:
-        row = DBTaskResult.objects.ready().first()
-        if row is None:
-            break
-        row.claim("test-worker")
-        result = row.task_result
-        try:
-            value = row.task.call(*result.args, **result.kwargs)
-        except BaseException as exc:
-            row.set_failed(exc)
-            raise
-        row.set_successful(value)
-        done += 1
-    return done
+    return run_ready_jobs(limit)

@@ -1,0 +1,328 @@
+"""REST API of chasing at ``/api/chasing/`` (authentication: the API-wide list in ``qiantou/api.py``).
+
+Reads are scoped by :mod:`qiantou.chasing.selectors` (an item the caller may not see is a 404, like a
+missing one); writes go through :mod:`qiantou.chasing.services`, like the web pages'. Bad input —
+a rule that fires on no working day, a date in an unloaded year, a refused upload — answers
+422 ``{"detail": "<Chinese message>"}`` and changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.http import Http404, HttpRequest
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from ninja import Form, Router
+from ninja.errors import HttpError
+
+from qiantou.chasing import selectors, services
+from qiantou.chasing.calendar import get_calendar, local_date
+from qiantou.chasing.models import (
+    ChaseItem,
+    MaterialRequest,
+    MaterialSubmission,
+    Petition,
+    ReportCycle,
+    ReportRequest,
+)
+from qiantou.chasing.schemas import (
+    AckIn,
+    CalendarDayOut,
+    DecisionIn,
+    InboxOut,
+    ItemDetailOut,
+    ItemOut,
+    MaterialRequestIn,
+    MaterialRequestOut,
+    PetitionDecisionIn,
+    PetitionIn,
+    PetitionOut,
+    ProgressReportIn,
+    ReportCycleIn,
+    ReportCycleOut,
+    SubmissionOut,
+    WorkdayOut,
+)
+from qiantou.errors import QiantouError, StateError
+from qiantou.notifications.models import InboxItem
+from qiantou.plans.models import Plan, Task
+from qiantou.units.models import Unit
+from qiantou.workdays.recurrence import RecurrenceRule
+
+router = Router(tags=["chasing"])
+
+
+def _user(request: HttpRequest) -> Any:
+    auth = getattr(request, "auth", None)
+    return auth if getattr(auth, "is_authenticated", False) else request.user
+
+
+def _call(fn: Any, **kwargs: Any) -> Any:
+    """Run a service; its input errors become 422 with the service's message (state errors stay 409)."""
+    try:
+        return fn(**kwargs)
+    except StateError:
+        raise
+    except QiantouError as exc:
+        raise HttpError(422, str(exc)) from exc
+
+
+def _item(request: HttpRequest, pk: int) -> ChaseItem:
+    item = selectors.items_visible_to(_user(request)).filter(pk=pk).first()
+    if item is None:
+        raise Http404
+    return item
+
+
+def _plan_managed(request: HttpRequest, plan_id: int) -> Plan:
+    plan = Plan.objects.filter(pk=plan_id).first()
+    if plan is None or not _user(request).has_perm("chasing.manage_plan", plan):
+        raise Http404
+    return plan
+
+
+def _item_out(item: ChaseItem, today: dt.date) -> dict[str, Any]:
+    try:
+        light = str(selectors.status_light(item, today))
+        overdue = selectors.working_days_overdue(item.due_date, today) if item.state == "open" else 0
+    except QiantouError:
+        light, overdue = str(selectors.Light.RED if today > item.due_date else selectors.Light.GREEN), 0
+    return {
+        "id": item.pk,
+        "kind": item.kind,
+        "title": item.title,
+        "plan_id": item.plan_id,
+        "task_id": item.task_id,
+        "unit_id": item.unit_id,
+        "unit_name": item.unit.name,
+        "due_date": item.due_date,
+        "state": item.state,
+        "light": light,
+        "working_days_overdue": overdue,
+        "next_remind_at": item.next_remind_at,
+    }
+
+
+def _submission_out(sub: MaterialSubmission) -> dict[str, Any]:
+    return {
+        "id": sub.pk,
+        "request_id": sub.request_id,
+        "text": sub.text,
+        "submitted_at": sub.submitted_at,
+        "decision": sub.decision,
+        "reason": sub.reason,
+        "files": [a.original_name for a in sub.attachments.all()],
+    }
+
+
+def _cycle_out(cycle: ReportCycle) -> dict[str, Any]:
+    return {
+        "id": cycle.pk,
+        "title": cycle.title,
+        "rule": cycle.rule,
+        "describe": RecurrenceRule.from_dict(cycle.rule).describe(),
+        "start_date": cycle.start_date,
+        "end_date": cycle.end_date,
+        "next_generate_at": cycle.next_generate_at,
+    }
+
+
+@router.get("/items", response=list[ItemOut])
+def item_list(
+    request: HttpRequest,
+    state: str = "open",
+    unit_id: int | None = None,
+    light: str | None = None,
+    limit: int = 200,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """Chase items the caller may see, soonest due first, with their status light."""
+    today = local_date(timezone.now())
+    qs = selectors.items_visible_to(_user(request)).filter(state=state).order_by("due_date", "id")
+    if unit_id is not None:
+        qs = qs.filter(unit_id=unit_id)
+    rows = [_item_out(i, today) for i in qs[offset : offset + min(limit, 1000)]]
+    return [r for r in rows if light is None or r["light"] == light]
+
+
+@router.get("/items/{item_id}", response=ItemDetailOut)
+def item_detail(request: HttpRequest, item_id: int) -> dict[str, Any]:
+    """One item with its reminders (sent, dispatched, acknowledged)."""
+    item = _item(request, item_id)
+    out = _item_out(item, local_date(timezone.now()))
+    out["reminders"] = list(item.reminders.all())
+    return out
+
+
+@router.get("/board", response=list[ItemOut])
+def overdue_board(request: HttpRequest) -> list[dict[str, Any]]:
+    """Overdue open items the caller may see, most overdue units first."""
+    today = local_date(timezone.now())
+    return [
+        _item_out(row.item, today)
+        for _, rows in selectors.overdue_board(_user(request), today)
+        for row in rows
+    ]
+
+
+@router.post("/plans/{plan_id}/material-requests", response={201: MaterialRequestOut})
+def material_request_create(request: HttpRequest, plan_id: int, data: MaterialRequestIn) -> tuple[int, Any]:
+    """催交材料: ask a unit for materials by a date or within N working days."""
+    plan = _plan_managed(request, plan_id)
+    unit = get_object_or_404(Unit, pk=data.unit_id)
+    task = get_object_or_404(Task, pk=data.task_id, plan=plan) if data.task_id else None
+    req = _call(
+        services.material_request_create,
+        actor=_user(request),
+        plan=plan,
+        unit=unit,
+        title=data.title,
+        description=data.description,
+        task=task,
+        due_date=data.due_date,
+        due_working_days=data.due_working_days,
+        issued_on=data.issued_on,
+    )
+    return 201, req
+
+
+@router.get("/material-requests/{request_id}", response=MaterialRequestOut)
+def material_request_detail(request: HttpRequest, request_id: int) -> MaterialRequest:
+    """One material request."""
+    req = get_object_or_404(MaterialRequest, pk=request_id)
+    _item(request, req.item_id)
+    return req
+
+
+@router.post("/material-requests/{request_id}/submissions", response={201: SubmissionOut})
+def material_submit(request: HttpRequest, request_id: int, text: Form[str] = "") -> tuple[int, Any]:
+    """Hand in materials: multipart with ``text`` and any number of ``files`` parts. Every file is checked
+    (type sniffed from its content, size limit) before anything is stored; a refused file answers 422."""
+    req = get_object_or_404(MaterialRequest, pk=request_id)
+    _item(request, req.item_id)
+    uploads = [(f.name or "", f.read()) for f in request.FILES.getlist("files")]
+    sub = _call(services.material_submit, actor=_user(request), request=req, text=text, files=uploads)
+    return 201, _submission_out(sub)
+
+
+@router.post("/submissions/{submission_id}/decision", response=SubmissionOut)
+def material_decide(request: HttpRequest, submission_id: int, data: DecisionIn) -> dict[str, Any]:
+    """Accept a submission, or return it with a reason."""
+    sub = get_object_or_404(MaterialSubmission.objects.select_related("request"), pk=submission_id)
+    _item(request, sub.request.item_id)
+    sub = _call(
+        services.material_decide, actor=_user(request), submission=sub, accept=data.accept, reason=data.reason
+    )
+    return _submission_out(sub)
+
+
+@router.post("/plans/{plan_id}/report-cycles", response={201: ReportCycleOut})
+def report_cycle_create(request: HttpRequest, plan_id: int, data: ReportCycleIn) -> tuple[int, Any]:
+    """A progress reporting cycle; 422 for a rule that fires on no working day or reaches an unloaded year."""
+    plan = _plan_managed(request, plan_id)
+    task = get_object_or_404(Task, pk=data.task_id, plan=plan) if data.task_id else None
+    cycle = _call(
+        services.report_cycle_create,
+        actor=_user(request),
+        plan=plan,
+        title=data.title,
+        rule=data.rule,
+        start_date=data.start_date,
+        end_date=data.end_date,
+        task=task,
+        lead_working_days=data.lead_working_days,
+    )
+    return 201, _cycle_out(cycle)
+
+
+@router.post("/report-requests/{request_id}/reports", response={201: dict[str, Any]})
+def progress_report_submit(request: HttpRequest, request_id: int, data: ProgressReportIn) -> tuple[int, Any]:
+    """A unit's report for one period."""
+    req = get_object_or_404(ReportRequest, pk=request_id)
+    _item(request, req.item_id)
+    report = _call(
+        services.progress_report_submit,
+        actor=_user(request),
+        request=req,
+        status=data.status,
+        text=data.text,
+        figures=data.figures,
+    )
+    return 201, {"id": report.pk, "status": report.status}
+
+
+@router.post("/items/{item_id}/petitions", response={201: PetitionOut})
+def petition_raise(request: HttpRequest, item_id: int, data: PetitionIn) -> tuple[int, Any]:
+    """困难反映 or 延期申请 by the owing unit."""
+    item = _item(request, item_id)
+    return 201, _call(
+        services.petition_raise,
+        actor=_user(request),
+        item=item,
+        kind=data.kind,
+        reason=data.reason,
+        requested_due_date=data.requested_due_date,
+    )
+
+
+@router.post("/petitions/{petition_id}/decision", response=PetitionOut)
+def petition_decide(request: HttpRequest, petition_id: int, data: PetitionDecisionIn) -> Petition:
+    """Decide (granted / refused / resolved) or escalate to the leader in charge."""
+    petition = get_object_or_404(Petition.objects.select_related("item"), pk=petition_id)
+    _item(request, petition.item_id)
+    result: Petition = _call(
+        services.petition_decide,
+        actor=_user(request),
+        petition=petition,
+        decision=data.decision,
+        note=data.note,
+        granted_due_date=data.granted_due_date,
+    )
+    return result
+
+
+@router.post("/reminders/ack", response={200: dict[str, Any]})
+def reminder_acknowledge(request: HttpRequest, data: AckIn) -> dict[str, Any]:
+    """Acknowledge a reminder with the token from its link."""
+    reminder = _call(services.reminder_acknowledge, token=data.token, user=_user(request))
+    return {"reminder": reminder.pk, "acknowledged_at": reminder.acknowledged_at}
+
+
+@router.get("/calendar/add", response=WorkdayOut)
+def calendar_add(request: HttpRequest, start: dt.date, n: int) -> dict[str, Any]:
+    """The n-th working day after ``start`` (before it when n < 0); 422 when a year is not loaded."""
+    result = _call(lambda: get_calendar().add_working_days(start, n))
+    return {"start": start, "n": n, "result": result}
+
+
+@router.get("/calendar/{year}", response=list[CalendarDayOut])
+def calendar_year(request: HttpRequest, year: int) -> list[dict[str, Any]]:
+    """A loaded year's holidays and adjusted working days; 404 when the year is not loaded."""
+    cal = get_calendar()
+    if year not in cal.years:
+        raise Http404
+    return [
+        {"date": d, "is_working_day": w, "name": cal.holiday_name(d)}
+        for d, w in sorted(cal.year_exceptions(year).items())
+    ]
+
+
+@router.get("/inbox", response=list[InboxOut])
+def inbox(request: HttpRequest, unread: bool = False) -> list[dict[str, Any]]:
+    """The caller's in-app messages, newest first."""
+    qs = InboxItem.objects.filter(user_id=_user(request).pk or 0).select_related("message")
+    if unread:
+        qs = qs.filter(read_at__isnull=True)
+    return [
+        {
+            "id": i.pk,
+            "subject": i.message.subject,
+            "body": i.message.body,
+            "link": i.message.link,
+            "created_at": i.message.created_at,
+            "read": i.read_at is not None,
+        }
+        for i in qs[:200]
+    ]
