@@ -16,7 +16,8 @@ Rules (from the labelled fixtures' README, "Rules used to assign units", and the
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from qiantou.planparse.deadlines import looks_like_deadline
 
@@ -60,17 +61,23 @@ class Group:
     closed: bool
 
 
+_BRACKET_CHAR_RE = re.compile("[" + re.escape("".join(OPENERS) + "".join(CLOSERS)) + "]")
+
+
 def bracket_groups(text: str) -> list[Group]:
     """Top-level bracket groups of any kind (（）()〔〕[]【】<>〈〉…); an unclosed one runs to the end."""
     groups: list[Group] = []
     depth = 0
     start = 0
-    for i, ch in enumerate(text):
+    # Visit only the bracket characters (a regex scan), not every character of the line.
+    for m in _BRACKET_CHAR_RE.finditer(text):
+        ch = m.group()
+        i = m.start()
         if ch in OPENERS:
             if depth == 0:
                 start = i
             depth += 1
-        elif ch in CLOSERS and depth > 0:
+        elif depth > 0:
             depth -= 1
             if depth == 0:
                 groups.append(Group(start, i + 1, text[start + 1 : i], True))
@@ -79,13 +86,21 @@ def bracket_groups(text: str) -> list[Group]:
     return groups
 
 
+@lru_cache(maxsize=64)
+def _special_re(seps: str) -> re.Pattern[str]:
+    chars = "".join(OPENERS) + "".join(CLOSERS) + "".join(_SOFT_OPEN) + "".join(_SOFT_CLOSE) + seps
+    return re.compile("[" + re.escape("".join(sorted(set(chars)))) + "]")
+
+
 def split_top(text: str, seps: str) -> list[str]:
     """Split ``text`` on any character of ``seps`` outside brackets and quotes."""
     parts: list[str] = []
     depth = 0
     soft: list[str] = []
-    current: list[str] = []
-    for ch in text:
+    last = 0
+    # Visit only separators, brackets and quotes (a regex scan), not every character.
+    for m in _special_re(seps).finditer(text):
+        ch = m.group()
         if ch in OPENERS:
             depth += 1
         elif ch in CLOSERS and depth > 0:
@@ -95,11 +110,9 @@ def split_top(text: str, seps: str) -> list[str]:
         elif soft and ch == soft[-1]:
             soft.pop()
         if ch in seps and depth == 0 and not soft:
-            parts.append("".join(current))
-            current = []
-        else:
-            current.append(ch)
-    parts.append("".join(current))
+            parts.append(text[last : m.start()])
+            last = m.end()
+    parts.append(text[last:])
     return parts
 
 
@@ -391,6 +404,17 @@ class Attribution:
         """True when any unit or generic party was found."""
         return bool(self.leads or self.cooperating or self.responsible or self.generic)
 
+    def copy(self) -> Attribution:
+        """An independent copy (lists and aliases copied)."""
+        return replace(
+            self,
+            leads=list(self.leads),
+            cooperating=list(self.cooperating),
+            responsible=list(self.responsible),
+            generic=list(self.generic),
+            aliases=dict(self.aliases),
+        )
+
     def merge(self, other: Attribution) -> None:
         """Add another attribution's units (block lines spread over several paragraphs)."""
         self.leads += other.leads
@@ -471,8 +495,20 @@ def parse_attribution(
     """Read one attribution clause (a bracket's content, a block line, or a narrative clause).
 
     ``strict``: every piece must be a unit list with a marker or a deadline (for narrative text outside
-    brackets). Returns None when the text is not an attribution.
+    brackets). Returns None when the text is not an attribution. The result is the caller's to change.
     """
+    # The parser asks about the same bracket several times (is this line an attribution? then which
+    # one?): answers are cached and handed out as copies.
+    found = _parse_attribution_cached(text, strict, newline_separates)
+    return found.copy() if found is not None else None
+
+
+@lru_cache(maxsize=4096)
+def _parse_attribution_cached(text: str, strict: bool, newline_separates: bool) -> Attribution | None:
+    return _parse_attribution(text, strict=strict, newline_separates=newline_separates)
+
+
+def _parse_attribution(text: str, *, strict: bool, newline_separates: bool) -> Attribution | None:
     attr = Attribution()
     text = text.strip()
     if not text:

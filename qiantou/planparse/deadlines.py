@@ -12,6 +12,7 @@ import calendar
 import datetime as dt
 import re
 import unicodedata
+from functools import lru_cache
 from typing import Any
 
 from qiantou.planparse.document import Deadline
@@ -133,7 +134,17 @@ def parse_deadline(text: str | None, year: int | None = None) -> Deadline:
     """Read a printed completion time; ``year`` is the plan's year for dates printed without one.
 
     The result keeps ``text`` as given (stripped). Unreadable text gives kind ``none`` with the text kept.
+    Results are cached: plans repeat the same few time limits, and a :class:`Deadline` is immutable.
     """
+    return _parse_deadline_cached(text, year)
+
+
+@lru_cache(maxsize=4096)
+def _parse_deadline_cached(text: str | None, year: int | None) -> Deadline:
+    return _parse_deadline(text, year)
+
+
+def _parse_deadline(text: str | None, year: int | None) -> Deadline:
     raw = (text or "").strip()
     if not raw:
         return Deadline(text=None)

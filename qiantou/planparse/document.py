@@ -16,7 +16,7 @@ class PlanFileError(Exception):
         self.reason = reason
 
 
-@dataclass
+@dataclass(slots=True)
 class Paragraph:
     """One paragraph (a line of a text file, a <p> of HTML, a Word paragraph)."""
 
@@ -24,7 +24,7 @@ class Paragraph:
     style: str | None = None  # e.g. Word style name or HTML tag, when known
 
 
-@dataclass
+@dataclass(slots=True)
 class Table:
     """A table with merged cells filled in: ``rows[r][c]`` is the cell's text.
 
@@ -52,9 +52,10 @@ class SourceDocument:
     warnings: list[str] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Deadline:
-    """A deadline as printed plus what it means.
+    """A deadline as printed plus what it means (immutable: one object is shared by the tasks that
+    print the same time limit).
 
     ``kind``: date | range | recurring | open_ended | relative | none. ``date`` is the resolved due
     date (end of a range), ``start`` a range's start; ``rule`` a recurring/relative rule such as
@@ -68,7 +69,7 @@ class Deadline:
     rule: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(slots=True)
 class ParsedTask:
     """One task. Unit names are simplified script without pinyin, in printed order."""
 
@@ -81,7 +82,7 @@ class ParsedTask:
     deadline: Deadline = field(default_factory=lambda: Deadline(text=None))
     warnings: list[str] = field(default_factory=list)
     parent_no: str | None = None
-    source_excerpt: str = ""  # the source text the task was read from (for the import preview)
+    source_excerpt: str = ""  # the source text the task was read from, as printed (import preview)
 
 
 @dataclass

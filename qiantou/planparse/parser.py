@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from qiantou.planparse.attribution import (
     Attribution,
@@ -27,7 +29,7 @@ from qiantou.planparse.deadlines import find_deadline_in_text, looks_like_deadli
 from qiantou.planparse.document import Paragraph, ParsedPlan, ParsedTask, SourceDocument, Table
 from qiantou.planparse.numbering import Marker, match_marker
 from qiantou.planparse.tables import Header, find_header, rebuild_text_tables, split_cell_lines
-from qiantou.textnorm import is_mostly_traditional, strip_pinyin, to_simplified
+from qiantou.textnorm import is_mostly_traditional, strip_pinyin, to_simplified, to_simplified_text
 
 __all__ = ["PlanParser", "parse_document"]
 
@@ -37,6 +39,8 @@ _PAGE_NOISE_RE = re.compile(
 _DOC_NUMBER_RE = re.compile(
     r"[\u4e00-\u9fff]{1,12}[〔\[［(（【]\s*(?:19|20)\d{2}\s*[〕\]］)）】]\s*第?\s*\d{1,4}\s*号"
 )
+_SIGNING_DATE_RE = re.compile(r"\s*((?:19|20)\d{2})\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*")
+_YEAR_RE = re.compile(r"((?:19|20)\d{2})\s*年")
 _CARRY_RE = re.compile(r"不再(?:单独|一一|逐项|另行|重复|逐一)?(?:列出|标注|列明|注明)")
 _CARRY_UNITS_RE = re.compile(
     r"(?:均需|均须|均要|均由|都需|都要|需要|需由|需|须)(?P<units>[^，。；;,]+?)"
@@ -67,18 +71,38 @@ _HEADING_WORDS = (
 )
 
 
-@dataclass
+@dataclass(slots=True)
 class _Item:
-    """A numbered item (or an unnumbered paragraph that carries an attribution) being collected."""
+    """A numbered item (or an unnumbered paragraph that carries an attribution) being collected.
+
+    ``parts`` are the item's text pieces (its first line after the number, then continuation lines);
+    ``source`` the lines as printed (number and attribution lines included) for the import preview.
+    """
 
     marker: Marker | None
-    text: str
+    parts: list[str]
     path: str
     depth: int
     parent: _Item | None
     block_lines: list[str] = field(default_factory=list)
-    implicit: list[str] = field(default_factory=list)
-    tasks: list[ParsedTask] = field(default_factory=list)
+    implicit: tuple[str, ...] = ()
+    source: list[str] = field(default_factory=list)
+    # Whether the text so far holds an attribution, and the text from its last unclosed bracket: a
+    # continuation line is checked together with that tail only, not the whole text again (which was
+    # quadratic on long unnumbered passages).
+    attributed: bool = False
+    open_tail: str = ""
+
+    @property
+    def text(self) -> str:
+        return self.parts[0] if len(self.parts) == 1 else "".join(self.parts)
+
+    def release(self) -> None:
+        """Drop the collected text once the item's tasks are made (it may stay on the stack as a parent)."""
+        self.parts.clear()
+        self.block_lines.clear()
+        self.source.clear()
+        self.open_tail = ""
 
     @property
     def no(self) -> str | None:
@@ -99,16 +123,19 @@ class PlanParser:
     def __init__(self, doc: SourceDocument, *, year: int | None = None) -> None:
         self.doc = doc
         self.blocks = self._prepare(doc)
-        self.all_text = "\n".join(self._block_texts())
+        # No joined copy of the whole text: on a 50 MB plan that alone is ~35 MB; scan the blocks.
         self.year = year or self._infer_year()
-        rule = find_lead_rule(self.all_text)
+        rule = next((r for r in map(find_lead_rule, self._block_texts()) if r), None)
         self.lead_rule_text = rule
         self.first_listed = rule is not None
         self.aliases: dict[str, str] = {}
         self.warnings: list[str] = []
-        self.items: list[_Item] = []
         self.tasks: list[ParsedTask] = []
-        self._task_items: dict[int, _Item] = {}
+        # Per task (same order as self.tasks): its item's parent, and the kinds of items that made
+        # tasks, for _set_parents. Not the items themselves: that would keep every item's text alive.
+        self._task_parents: list[_Item | None] = []
+        self._task_kinds: set[str | None] = set()
+        self._shared: dict[str, str] = {}
         self._stack: list[_Item] = []
         self._current: _Item | None = None
         self._implicit: list[str] = []
@@ -132,26 +159,39 @@ class PlanParser:
 
         def fix(text: str) -> str:
             text = strip_pinyin(text)
-            return to_simplified(text, vocabulary=True) if convert else text
+            return to_simplified_text(text) if convert else text
 
         blocks: list[Paragraph | Table] = []
         for b in doc.blocks:
             if isinstance(b, Paragraph):
-                for line in fix(b.text).split("\n"):
+                fixed = fix(b.text)
+                if fixed is b.text and "\n" not in fixed:
+                    blocks.append(b)  # unchanged: share the reader's block (memory on large plans)
+                    continue
+                for line in fixed.split("\n"):
                     blocks.append(Paragraph(line, b.style))
             else:
                 rows = [[fix(c or "") for c in row] for row in b.rows]
                 blocks.append(Table(rows=rows, merged=b.merged, sheet=b.sheet))
         return list(rebuild_text_tables(list(blocks)))
 
-    def _block_texts(self) -> list[str]:
-        out = []
+    def _block_texts(self) -> Iterator[str]:
         for b in self.blocks:
             if isinstance(b, Paragraph):
-                out.append(b.text)
+                yield b.text
             else:
-                out.extend(" ".join(row) for row in b.rows)
-        return out
+                yield from (" ".join(row) for row in b.rows)
+
+    def _head_text(self, limit: int = 3000) -> str:
+        """The first ``limit`` characters of the document's text (title area, notice, doc number)."""
+        parts: list[str] = []
+        size = 0
+        for text in self._block_texts():
+            parts.append(text)
+            size += len(text) + 1
+            if size >= limit:
+                break
+        return "\n".join(parts)[:limit]
 
     def _infer_year(self) -> int | None:
         """The plan's year: in the title, else the document number, else the signing date, else the
@@ -160,17 +200,20 @@ class PlanParser:
         m = re.search(r"((?:19|20)\d{2})\s*(?:年|[—\-－–~～至])", title)
         if m:
             return int(m.group(1))
-        m = _DOC_NUMBER_RE.search(self.all_text)
+        m = next(filter(None, map(_DOC_NUMBER_RE.search, self._block_texts())), None)
         if m:
             y = re.search(r"(?:19|20)\d{2}", m.group(0))
             if y:
                 return int(y.group(0))
         for text in self._block_texts():
-            m = re.fullmatch(r"\s*((?:19|20)\d{2})\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*", text)
+            m = _SIGNING_DATE_RE.fullmatch(text)
             if m:
                 return int(m.group(1))
-        years = [int(y) for y in re.findall(r"((?:19|20)\d{2})\s*年", self.all_text)]
-        return min(years) if years else None
+        earliest: int | None = None
+        for text in self._block_texts():
+            for y in _YEAR_RE.findall(text):
+                earliest = int(y) if earliest is None else min(earliest, int(y))
+        return earliest
 
     def _title(self) -> str:
         paras = [b.text.strip() for b in self.blocks[:40] if isinstance(b, Paragraph) and b.text.strip()]
@@ -203,7 +246,7 @@ class PlanParser:
                 self._paragraph(block.text)
         self._close_item()
         self._set_parents()
-        doc_number = _DOC_NUMBER_RE.search(self.all_text[:3000])
+        doc_number = _DOC_NUMBER_RE.search(self._head_text())
         lead_rule = f"first_listed：{self.lead_rule_text}" if self.lead_rule_text else None
         return ParsedPlan(
             title=self._title(),
@@ -222,6 +265,7 @@ class PlanParser:
         if fields and fields[0][0] != "":
             if self._current is not None:
                 self._current.block_lines.append(line)
+                self._current.source.append(line)
             return
         marker = match_marker(line)
         if _CARRY_RE.search(line) and not marker:
@@ -231,12 +275,15 @@ class PlanParser:
                 return
         if marker:
             self._close_item()
-            self._open_item(marker, line[marker.end :].strip())
+            self._open_item(marker, line[marker.end :].strip(), line)
             return
         cur = self._current
-        if cur is not None and not cur.block_lines and not self._has_attribution(cur.text):
-            if not self._heading_like(cur.text) or self._attribution_only(line):
-                cur.text += line  # the item's text (or its attribution) goes on in the next paragraph
+        if cur is not None and not cur.block_lines and not cur.attributed:
+            if not self._heading_like(cur.parts) or self._attribution_only(line):
+                # The item's text (or its attribution) goes on in the next paragraph.
+                cur.parts.append(line)
+                cur.source.append(line)
+                self._note_text(cur, cur.open_tail + line)
                 return
         if self._has_attribution(line) and not self._is_notice(line):
             # An unnumbered paragraph with its own attribution is a task whose number is missing
@@ -246,16 +293,23 @@ class PlanParser:
             depth = parent.depth + 1 if parent else 0
             item = _Item(
                 None,
-                line,
+                [line],
                 self._unique_path((parent.path + "." if parent else "") + "0"),
                 depth,
                 parent,
-                implicit=list(self._implicit),
+                implicit=tuple(self._implicit),
+                source=[line],
             )
+            self._note_text(item, line)
             self._current = item
-            self.items.append(item)
 
-    def _open_item(self, marker: Marker, text: str) -> None:
+    def _note_text(self, item: _Item, text: str) -> None:
+        """Record whether ``text`` (new text of ``item``, after its open tail) holds an attribution."""
+        item.attributed = item.attributed or self._has_attribution(text)
+        groups = bracket_groups(text)
+        item.open_tail = text[groups[-1].start :] if groups and not groups[-1].closed else ""
+
+    def _open_item(self, marker: Marker, text: str, line: str) -> None:
         # The usual ladder 一、 → （一） → 1. → （1）: a kind seen before closes everything below it.
         while (
             self._stack
@@ -268,11 +322,17 @@ class PlanParser:
         parent = self._stack[-1] if self._stack else None
         path = (parent.path + "." if parent else "") + str(marker.value)
         item = _Item(
-            marker, text, self._unique_path(path), len(self._stack), parent, implicit=list(self._implicit)
+            marker,
+            [text],
+            self._unique_path(path),
+            len(self._stack),
+            parent,
+            implicit=tuple(self._implicit),
+            source=[line],
         )
+        self._note_text(item, text)
         self._stack.append(item)
         self._current = item
-        self.items.append(item)
 
     def _unique_path(self, path: str) -> str:
         self._paths[path] += 1
@@ -285,13 +345,23 @@ class PlanParser:
         if item is None:
             return
         for task in self._item_tasks(item):
-            item.tasks.append(task)
-            self._task_items[id(task)] = item
+            self._task_parents.append(item.parent)
+            self._task_kinds.add(item.kind)
             self.tasks.append(task)
+        item.release()
 
     @staticmethod
-    def _heading_like(text: str) -> bool:
-        t = text.strip()
+    def _heading_like(parts: list[str]) -> bool:
+        # A heading is short or starts with a heading word: look at the first 40 characters only, so
+        # that a long passage is not joined again for every line added to it.
+        head: list[str] = []
+        size = 0
+        for part in parts:
+            head.append(part)
+            size += len(part)
+            if size > 40:
+                return any("".join(head).strip().startswith(w) for w in _HEADING_WORDS)
+        t = "".join(parts).strip()
         if any(t.startswith(w) for w in _HEADING_WORDS):
             return True
         return len(t) <= 30 and not re.search(r"[，,；;]", t)
@@ -403,7 +473,8 @@ class PlanParser:
             if not (attr.leads or attr.responsible or attr.cooperating):
                 continue
             path = item.path if k == 0 else f"{item.path}-{k + 1}"
-            tasks.append(self._task(item.no, path, seg_text, attr, item.implicit, source=text))
+            source = item.source[0] if len(item.source) == 1 else "\n".join(item.source)
+            tasks.append(self._task(item.no, path, seg_text, attr, item.implicit, source=source))
         return tasks
 
     @staticmethod
@@ -458,7 +529,7 @@ class PlanParser:
         path: str,
         text: str,
         attr: Attribution,
-        implicit: list[str],
+        implicit: tuple[str, ...],
         *,
         source: str,
         deadline_text: str | None = None,
@@ -484,7 +555,7 @@ class PlanParser:
             if not is_unit_like(name):
                 warnings.append(f"odd_unit_name：“{name}”不像单位名称，请核对")
         return ParsedTask(
-            no=no,
+            no=self._shared.setdefault(no, no) if no is not None else None,  # numbers repeat
             path=path,
             text=text,
             lead_units=leads,
@@ -497,15 +568,11 @@ class PlanParser:
 
     @staticmethod
     def _name(name: str) -> str:
-        n = re.sub(r"[\s\u3000\u00a0]+", "", strip_pinyin(name))
-        return to_simplified(n)
+        return _clean_name(name)
 
     def _set_parents(self) -> None:
-        task_kinds = {self._task_items[id(t)].kind for t in self.tasks}
-        for task in self.tasks:
-            item = self._task_items[id(task)]
-            parent = item.parent
-            if parent is not None and parent.kind in task_kinds and parent.marker is not None:
+        for task, parent in zip(self.tasks, self._task_parents, strict=True):
+            if parent is not None and parent.kind in self._task_kinds and parent.marker is not None:
                 task.parent_no = parent.no
 
     # --- tables ----------------------------------------------------------------------------------
@@ -628,12 +695,13 @@ class PlanParser:
             return
         path = self._unique_path(section_path + str(value if value is not None else r))
         task = self._task(
-            no, path, text, attr, list(self._implicit), source=" | ".join(row), deadline_text=deadline or ""
+            no, path, text, attr, tuple(self._implicit), source=" | ".join(row), deadline_text=deadline or ""
         )
         if not deadline:
             task.deadline = parse_deadline(None) if not task.deadline.text else task.deadline
         self.tasks.append(task)
-        self._task_items[id(task)] = _Item(None, text, path, 0, None)
+        self._task_parents.append(None)
+        self._task_kinds.add(None)
 
     @staticmethod
     def _truncated_row(row: list[str]) -> bool:
@@ -646,6 +714,16 @@ class PlanParser:
         trunc = bool(re.search(r"(?:……|…|\.{3,}|⋯)\s*$", joined))
         units, generic = split_units(joined, newline_separates=newline)
         return units, generic, trunc
+
+
+@lru_cache(maxsize=8192)
+def _clean_name(name: str) -> str:
+    """A printed unit name without spaces and pinyin, in simplified characters (cached: names repeat)."""
+    n = _NAME_SPACE_RE.sub("", strip_pinyin(name))
+    return to_simplified(n)
+
+
+_NAME_SPACE_RE = re.compile(r"[\s\u3000\u00a0]+")
 
 
 def parse_document(doc: SourceDocument, *, year: int | None = None) -> ParsedPlan:

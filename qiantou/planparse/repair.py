@@ -6,8 +6,9 @@
   losses than :data:`MAX_LOST_PER_LINE` is kept as printed (it is destroyed, not repairable).
 * :func:`repair_text` — mojibake, inline pinyin (``務(wù)`` → ``務``), CJK compatibility / Kangxi
   radical characters and common variant characters (``爲`` → ``为``), zero-width characters.
-* :func:`repair_document` — the above on every block, traditional → simplified with Taiwan vocabulary
-  when the document is mostly traditional, and page noise dropped: portal navigation and
+* :func:`repair_document` — the above on every block, traditional → simplified (character-wise plus
+  the certain Taiwan-only terms, :func:`qiantou.textnorm.to_simplified_text`) when the document is mostly
+  traditional, and page noise dropped: portal navigation and
   breadcrumbs, 上一篇/下一篇, print/close/share links, site footers, content-farm preambles,
   ``索 引 号`` metadata blocks, page-number lines and a document number repeated inside the text.
 
@@ -22,7 +23,7 @@ import unicodedata
 from functools import cache
 
 from qiantou.planparse.document import Block, Paragraph, SourceDocument, Table
-from qiantou.textnorm import is_mostly_traditional, strip_pinyin, to_simplified
+from qiantou.textnorm import is_mostly_traditional, strip_pinyin, to_simplified_text
 
 __all__ = [
     "MAX_LOST_PER_LINE",
@@ -262,8 +263,11 @@ _NOISE_PATTERNS = [
         r"^(?:上一篇|下一篇|上一条|下一条|上一页|下一页|上一则|下一则)\s*[:：]",
         r"^(?:当前位置|您的位置|您现在的位置|您当前的位置|所在位置|现在位置)\s*[:：]",
         r"^(?:首页\s*[>＞»/|]\s*)+",
-        r"^[【\[]?\s*(?:打印本页|打印|关闭窗口|关闭本页|关闭|列印本页|返回顶部|收藏本页|加入收藏|打印文章)\s*[】\]]?"
-        r"(?:\s*[【\[]?\s*(?:打印本页|打印|关闭窗口|关闭本页|关闭|列印本页|返回顶部|收藏本页|加入收藏|保存|纠错)\s*[】\]]?)*$",
+        # (列印/视窗: a Taiwan-vocabulary page converted character-wise keeps those words)
+        r"^[【\[]?\s*(?:打印本页|打印|关闭窗口|关闭视窗|关闭本页|关闭|列印本页|列印|返回顶部|收藏本页|加入收藏|"
+        r"打印文章)\s*[】\]]?"
+        r"(?:\s*[【\[]?\s*(?:打印本页|打印|关闭窗口|关闭视窗|关闭本页|关闭|列印本页|列印|返回顶部|收藏本页|加入收藏|"
+        r"保存|纠错)\s*[】\]]?)*$",
         r"^(?:分享到|分享|扫一扫|扫描二维码|微信扫一扫|手机扫一扫)",
         r"^(?:下面是|以下是|本文是|这是)(?:小编|本站|编辑|网友)?(?:为大家|为您|给大家)?(?:整理|收集|精心整理|分享)",
         r"^(?:本文由网友投稿|本文来源于网络|免责声明|版权声明|如有侵权|Copyright|©|版权所有)",
@@ -354,7 +358,7 @@ def repair_document(doc: SourceDocument) -> SourceDocument:
 
         def simp(text: str) -> str:
             if text not in conv:
-                conv[text] = _variants(to_simplified(text, vocabulary=True))
+                conv[text] = _variants(to_simplified_text(text))
             return conv[text]
 
         for block in doc.blocks:
@@ -362,7 +366,7 @@ def repair_document(doc: SourceDocument) -> SourceDocument:
                 block.text = simp(block.text)
             else:
                 _repair_table(block, simp)
-        doc.warnings.append("原文为繁体字，已转换为简体（含台湾用语）")
+        doc.warnings.append("原文为繁体字，已转换为简体（台湾用语仅转换含义确定的词，如“資訊”→“信息”）")
 
     doc.blocks = _drop_noise(doc.blocks, doc.warnings)
     return doc
@@ -388,13 +392,20 @@ def _drop_noise(blocks: list[Block], warnings: list[str]) -> list[Block]:
             seen_doc_numbers.add(key)
         out.append(block)
     # blank lines left between two lines of a box-drawing table (where a page break was spliced in)
+    # next_filled[i]: the first block after i that is not a blank paragraph (one backward pass; a
+    # forward search from every blank line was quadratic on texts with blank lines between items).
+    next_filled: list[Block | None] = [None] * len(out)
+    following: Block | None = None
+    for i in range(len(out) - 1, -1, -1):
+        next_filled[i] = following
+        b = out[i]
+        if not (isinstance(b, Paragraph) and not b.text.strip()):
+            following = b
     cleaned: list[Block] = []
     for i, block in enumerate(out):
         if isinstance(block, Paragraph) and not block.text.strip() and cleaned:
             prev = cleaned[-1]
-            nxt = next(
-                (b for b in out[i + 1 :] if not (isinstance(b, Paragraph) and not b.text.strip())), None
-            )
+            nxt = next_filled[i]
             if (
                 isinstance(prev, Paragraph)
                 and isinstance(nxt, Paragraph)

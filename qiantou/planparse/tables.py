@@ -296,6 +296,7 @@ def rebuild_text_tables(blocks: list[Block]) -> list[Block]:
     out: list[Block] = []
     i = 0
     lines = [b.text if isinstance(b, Paragraph) else None for b in blocks]
+    plain = [ln if ln is not None else "" for ln in lines]  # built once: per block it was quadratic
     while i < len(blocks):
         block = blocks[i]
         if not isinstance(block, Paragraph):
@@ -335,7 +336,6 @@ def rebuild_text_tables(blocks: list[Block]) -> list[Block]:
                 out.append(Table(rows=[r + [""] * (width - len(r)) for r in rows]))
                 i = j
                 continue
-        plain = [ln if ln is not None else "" for ln in lines]
         flat = _flattened_header(plain, i) if cell_role(text) or text.strip() in _HEADER_PARTS else None
         if flat is not None:
             header, j = flat

@@ -20,6 +20,7 @@ __all__ = [
     "revert_vocabulary",
     "strip_pinyin",
     "to_simplified",
+    "to_simplified_text",
 ]
 
 # Pinyin annotation after a Han character: "務(wù)", "據（jù）". Tone-marked Latin letters or
@@ -67,6 +68,56 @@ def to_simplified(text: str, *, vocabulary: bool = False) -> str:
     执行 into 运行.
     """
     return _converter("tw2sp" if vocabulary else "t2s").convert(text)
+
+
+# Taiwan-only terms whose mainland form is certain, in simplified characters (after ``t2s``). Words
+# that are also ordinary mainland words are deliberately absent: 支援, 执行, 资料, 影片, 建立, 整合,
+# 品质, 程式, 介面, 智慧 … — OpenCC ``tw2sp`` rewrites those too (建立 → 创建, 执行 → 运行), which
+# changes the words of a plan. Longest terms first.
+_CERTAIN_TW_TERMS: tuple[tuple[str, str], ...] = (
+    ("网际网路", "互联网"),
+    ("资料库", "数据库"),
+    ("资通讯", "信息通信"),
+    ("伺服器", "服务器"),
+    ("记忆体", "内存"),
+    ("最佳化", "优化"),
+    ("演算法", "算法"),
+    ("人工智慧", "人工智能"),
+    ("部落格", "博客"),
+    ("印表机", "打印机"),
+    ("随身碟", "U盘"),
+    ("资讯", "信息"),
+    ("软体", "软件"),
+    ("硬体", "硬件"),
+    ("网路", "网络"),
+    ("排程", "调度"),
+    ("简讯", "短信"),
+    ("列印", "打印"),
+    ("萤幕", "屏幕"),
+    ("滑鼠", "鼠标"),
+    ("行动支付", "移动支付"),
+    ("行动网路", "移动网络"),
+)
+# 数位 is 数字 (digital) except before a word for people: 数位代表 = "several representatives".
+_SHUWEI_RE = re.compile(r"数位(?!代表|专家|学者|同志|领导|委员|老师|嘉宾|成员|人员|工作人员|群众|市民|居民)")
+_CERTAIN_TW_RE = re.compile("|".join(re.escape(tw) for tw, _ in _CERTAIN_TW_TERMS))
+_CERTAIN_TW_MAP = dict(_CERTAIN_TW_TERMS)
+
+
+def to_simplified_text(text: str) -> str:
+    """Traditional → simplified for a document's text: character-wise (OpenCC ``t2s``) plus a short
+    list of Taiwan-only terms whose mainland form is certain (資訊 → 信息, 軟體 → 软件, 網際網路 → 互联网,
+    網路 → 网络, 最佳化 → 优化, 數位 → 数字, 資料庫 → 数据库, 伺服器 → 服务器, 排程 → 调度 …).
+
+    Unlike ``to_simplified(vocabulary=True)`` (OpenCC ``tw2sp``) it leaves words that mainland plans
+    also use as printed (建立, 整合, 执行, 资料, 支援, 影片), so users read the plan's own words. Unit
+    names that still differ are found by the resolver, which tries the full vocabulary reversion.
+    """
+    simplified = _converter("t2s").convert(text)
+    if not _CERTAIN_TW_RE.search(simplified) and "数位" not in simplified:
+        return simplified
+    simplified = _CERTAIN_TW_RE.sub(lambda m: _CERTAIN_TW_MAP[m.group(0)], simplified)
+    return _SHUWEI_RE.sub("数字", simplified)
 
 
 # Taiwan vocabulary already in simplified characters (a page converted with s2twp and then back

@@ -363,3 +363,18 @@ def test_table_cells_with_field_lines_and_lead_tags() -> None:
         (["市财政局"], ["市民政局", "市人社局"], dt.date(2024, 12, 31)),
         (["市住建局"], ["市财政局"], dt.date(2024, 6, 30)),
     ]
+
+
+
+def test_long_unnumbered_passage_is_no_task_and_later_items_are_read() -> None:
+    # (Its speed — linear in the number of lines — is measured by bench/import_speed.py.)
+    from qiantou.planparse import parse_document
+    from qiantou.planparse.document import Paragraph as P
+    from qiantou.planparse.document import SourceDocument as Doc
+
+    lines = ["一、关于进一步加强全市重点工作统筹推进的总体情况，说明如下"]
+    lines += [f"第{i}段，各地区各部门要认真贯彻落实决策部署，持续推进改革（详见附表{i}）" for i in range(300)]
+    lines += ["二、重点任务", "1.推进重点工作，完善机制。（市财政局牵头，市民政局配合）"]
+    plan = parse_document(Doc("x.txt", "txt", [P(t) for t in lines]))
+    found = [(t.no, t.lead_units, t.cooperating_units) for t in plan.tasks]
+    assert found == [("1", ["市财政局"], ["市民政局"])]

@@ -11,7 +11,7 @@ import pytest
 from qiantou.planparse.document import Paragraph, SourceDocument, Table
 from qiantou.planparse.readers import read_document
 from qiantou.planparse.repair import fix_mojibake
-from qiantou.textnorm import strip_pinyin, to_simplified
+from qiantou.textnorm import strip_pinyin, to_simplified, to_simplified_text
 
 PLANS = Path(__file__).resolve().parents[3] / "tests" / "fixtures" / "cases" / "plans"
 DOCUMENTS = sorted(p for p in PLANS.iterdir() if p.suffix != ".json")
@@ -49,7 +49,7 @@ def _variants(text_start: str) -> list[str]:
     repaired, _ = fix_mojibake(base)
     out = []
     for t in (base, repaired):
-        out += [t, to_simplified(t), to_simplified(t, vocabulary=True)]
+        out += [t, to_simplified(t), to_simplified_text(t), to_simplified(t, vocabulary=True)]
     return [_squash(v) for v in out]
 
 
@@ -91,7 +91,7 @@ def test_fixture_reads_and_contains_every_task_start(
         for start in missing:
             wanted = _PARTIAL_PINYIN.sub("", _squash(strip_pinyin(start)))
             line = next((ln for ln in raw_lines if wanted in ln), None)
-            if line is None or _squash(to_simplified(line, vocabulary=True)) not in haystack:
+            if line is None or _squash(to_simplified_text(line)) not in haystack:
                 still.append(start)
         missing = still
     assert not missing, f"{path.name}: task starts not in the read text: {missing}"

@@ -142,3 +142,33 @@ def test_repeated_document_number_dropped_first_kept() -> None:
         "│6   │新增公共停车泊位5000个│",
         "│    │业单位停车资源错时共享│",
     ]
+
+
+def test_traditional_document_keeps_mainland_words_and_converts_certain_taiwan_terms() -> None:
+    # A traditional page: ordinary words the plan printed stay (OpenCC tw2sp would write 创建, 集成,
+    # 运行, 数据); Taiwan-only terms with one certain mainland form are converted.
+    doc = SourceDocument(
+        "x.txt",
+        "txt",
+        [
+            Paragraph("1.建立資料共享機制，整合各部門資源，執行情況按季度報送，支援基層開展工作。"),
+            Paragraph("2.推進資訊化建設，升級軟體和硬體，建設網際網路平台和資料庫，最佳化網路環境。"),
+            Paragraph("3.發展數位經濟，邀請數位專家指導，完善伺服器排程。（市工業和資訊化局負責）"),
+        ],
+    )
+    repair_document(doc)
+    text = "\n".join(b.text for b in doc.blocks)  # type: ignore[union-attr]
+    assert doc.traditional
+    for kept in ("建立资料共享机制", "整合各部门资源", "执行情况", "支援基层"):
+        assert kept in text, kept
+    for converted in ("信息化", "软件和硬件", "互联网平台", "数据库", "优化网络", "数字经济", "服务器调度"):
+        assert converted in text, converted
+    assert "数位专家" in text  # 数位 before a word for people means "several"
+    assert "市工业和信息化局" in text
+
+
+def test_to_simplified_text_is_character_wise_on_simplified_text() -> None:
+    from qiantou.textnorm import to_simplified_text
+
+    mainland = "建立健全工作机制，整合数据资源，执行到位，资料归档。"
+    assert to_simplified_text(mainland) == mainland
