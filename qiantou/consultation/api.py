@@ -1,0 +1,216 @@
+"""REST endpoints for consultation under ``/api/consultation/``: rounds, comments, dispositions, diffs.
+
+Reads go through the selectors (invisible = 404); writes through the services (403 not allowed,
+409 frozen / closed / conflict, 422 bad input). Authentication: see ``qiantou/api.py``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.http import Http404, HttpRequest
+from ninja import Router, Schema, Status
+
+from qiantou.consultation import selectors, services
+from qiantou.consultation.diff import version_diff
+from qiantou.consultation.models import Comment, ConsultationRound
+
+router = Router(tags=["consultation"])
+
+
+class ErrorOut(Schema):
+    detail: str
+
+
+class RoundOpenIn(Schema):
+    """``closes_on`` or ``working_days``; ``unit_ids`` default to every unit named in the plan."""
+
+    closes_on: dt.date | None = None
+    working_days: int | None = None
+    unit_ids: list[int] | None = None
+    note: str = ""
+
+
+class CommentIn(Schema):
+    body: str
+    task_id: int | None = None
+
+
+class DisposeIn(Schema):
+    """``disposition``: adopted / partly_adopted / not_adopted; ``lock_version`` as read."""
+
+    disposition: str
+    reason: str = ""
+    lock_version: int
+
+
+class CommentOut(Schema):
+    id: int
+    unit_id: int
+    unit: str
+    task_id: int | None
+    task_no: str
+    body: str
+    disposition: str
+    reason: str
+    lock_version: int
+
+
+class ConsultedOut(Schema):
+    unit_id: int
+    unit: str
+    response: str
+    responded_at: dt.datetime | None
+
+
+class RoundOut(Schema):
+    id: int
+    plan_id: int
+    number: int
+    version: int
+    status: str
+    closes_on: dt.date
+    closed_at: dt.datetime | None
+    note: str
+    consulted: list[ConsultedOut]
+    comments: list[CommentOut]
+
+
+class ChangeOut(Schema):
+    kind: str
+    no: str
+    fields: list[str]
+    before: dict[str, str]
+    after: dict[str, str]
+
+
+_ERR: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
+def _user(request: HttpRequest) -> Any:
+    return request.auth  # type: ignore[attr-defined]
+
+
+def _comment_out(c: Comment) -> dict[str, Any]:
+    return {
+        "id": c.pk,
+        "unit_id": c.unit_id,
+        "unit": c.unit.name,
+        "task_id": c.task_ref,
+        "task_no": c.task_no,
+        "body": c.body,
+        "disposition": c.disposition,
+        "reason": c.reason,
+        "lock_version": c.lock_version,
+    }
+
+
+def _round_out(rnd: ConsultationRound) -> dict[str, Any]:
+    st = selectors.statement_for(rnd)
+    return {
+        "id": rnd.pk,
+        "plan_id": rnd.plan_id,
+        "number": rnd.number,
+        "version": rnd.version.number,
+        "status": rnd.status,
+        "closes_on": rnd.closes_on,
+        "closed_at": rnd.closed_at,
+        "note": rnd.note,
+        "consulted": [
+            {
+                "unit_id": c.unit_id,
+                "unit": c.unit.name,
+                "response": c.response,
+                "responded_at": c.responded_at,
+            }
+            for c in st.consulted
+        ],
+        "comments": [_comment_out(c) for c in st.comments],
+    }
+
+
+@router.post("/plans/{int:plan_id}/rounds", response={201: RoundOut, **_ERR}, summary="发起征求意见")
+def open_round(request: HttpRequest, plan_id: int, payload: RoundOpenIn) -> Any:
+    """Circulate the draft plan (handler or unit head of the lead unit)."""
+    user = _user(request)
+    plan = selectors.plan_for_consultation(user, plan_id)
+    rnd = services.round_open(
+        actor=user,
+        plan=plan,
+        closes_on=payload.closes_on,
+        working_days=payload.working_days,
+        units=payload.unit_ids,
+        note=payload.note,
+    )
+    return Status(201, _round_out(selectors.round_get_for(user, rnd.pk)))
+
+
+@router.get(
+    "/rounds/{int:round_id}", response={200: RoundOut, 401: ErrorOut, 404: ErrorOut}, summary="征求意见轮次"
+)
+def get_round(request: HttpRequest, round_id: int) -> Any:
+    """A round with every consulted unit's answer and every comment with its disposition."""
+    return _round_out(selectors.round_get_for(_user(request), round_id))
+
+
+@router.post("/rounds/{int:round_id}/comments", response={201: CommentOut, **_ERR}, summary="反馈意见")
+def add_comment(request: HttpRequest, round_id: int, payload: CommentIn) -> Any:
+    """A comment for the caller's own unit, on a task (``task_id``) or on the whole plan, while open."""
+    user = _user(request)
+    rnd = selectors.round_get_for(user, round_id)
+    comment = services.comment_create(actor=user, round=rnd, body=payload.body, task_id=payload.task_id)
+    return Status(201, _comment_out(comment))
+
+
+@router.post("/rounds/{int:round_id}/no-objection", response={200: RoundOut, **_ERR}, summary="无意见")
+def no_objection(request: HttpRequest, round_id: int) -> Any:
+    """The caller's unit has no objection."""
+    user = _user(request)
+    rnd = selectors.round_get_for(user, round_id)
+    services.no_objection_record(actor=user, round=rnd)
+    return _round_out(rnd)
+
+
+@router.post("/rounds/{int:round_id}/close", response={200: RoundOut, **_ERR}, summary="截止征求意见")
+def close_round(request: HttpRequest, round_id: int) -> Any:
+    """Close the round; silent units are recorded as no objection."""
+    user = _user(request)
+    rnd = services.round_close(actor=user, round=selectors.round_get_for(user, round_id))
+    return _round_out(rnd)
+
+
+@router.post("/comments/{int:comment_id}/dispose", response={200: CommentOut, **_ERR}, summary="处理意见")
+def dispose(request: HttpRequest, comment_id: int, payload: DisposeIn) -> Any:
+    """Dispose of a comment; 409 when someone disposed of it since ``lock_version``."""
+    user = _user(request)
+    comment = Comment.objects.filter(pk=comment_id).first()
+    if comment is None:
+        raise Http404
+    selectors.round_get_for(user, comment.round_id)
+    done = services.comment_dispose(
+        actor=user,
+        comment=comment,
+        disposition=payload.disposition,
+        reason=payload.reason,
+        lock_version=payload.lock_version,
+    )
+    return _comment_out(done)
+
+
+@router.get(
+    "/plans/{int:plan_id}/diff",
+    response={200: list[ChangeOut], 401: ErrorOut, 404: ErrorOut},
+    summary="版本对照",
+)
+def diff(request: HttpRequest, plan_id: int, a: int, b: int) -> Any:
+    """Task-level changes from version ``a`` to version ``b``."""
+    plan = selectors.plan_for_consultation(_user(request), plan_id)
+    va = selectors.version_get_for(_user(request), plan, a)
+    vb = selectors.version_get_for(_user(request), plan, b)
+    return [
+        {"kind": c.kind, "no": c.no, "fields": list(c.fields), "before": c.before, "after": c.after}
+        for c in version_diff(va.snapshot, vb.snapshot)
+    ]
+
+
