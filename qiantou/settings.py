@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "qiantou.web",
     "qiantou.security",
     "qiantou.ops",
+    "qiantou.imports",
 ]
 
 MIDDLEWARE = [

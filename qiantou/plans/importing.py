@@ -10,24 +10,29 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qiantou.audit.services import audit_record
+from qiantou.errors import StateError
 from qiantou.planparse.document import ParsedPlan, ParsedTask
 from qiantou.planparse.parser import PlanParser
 from qiantou.planparse.readers import read_document
-from qiantou.plans.models import Plan, Resolution, Task
+from qiantou.plans.models import Plan, PlanStatus, Resolution, Task
+from qiantou.plans.rules import plan_editor_
 from qiantou.plans.services import NamedUnit, plan_create, task_create
 from qiantou.units.models import Unit
 from qiantou.units.resolver import Resolution as NameResolution
 from qiantou.units.resolver import UnitResolver, get_resolver
 
-__all__ = ["ImportPreview", "plan_import", "plan_import_preview"]
+__all__ = ["ImportPreview", "plan_import", "plan_import_preview", "plan_import_replaceable"]
 
 _KIND_TO_RESOLUTION = {
     "unit": Resolution.MATCHED,
@@ -91,7 +96,17 @@ def plan_import_preview(
     return preview
 
 
-def _named(resolution: NameResolution, units: dict[int, Unit]) -> NamedUnit:
+def _named(resolution: NameResolution, units: dict[int, Unit], chosen: Mapping[str, int]) -> NamedUnit:
+    picked = chosen.get(resolution.printed)
+    if picked is not None and picked in units:
+        # The handler picked the directory unit this printed name means (import preview).
+        picked_unit = units[picked]
+        return NamedUnit(
+            unit=picked_unit,
+            printed_name=resolution.printed[:128],
+            resolution=Resolution.GROUP if picked_unit.kind == "group" else Resolution.MATCHED,
+            confidence=1.0,
+        )
     unit = units.get(resolution.unit_id) if resolution.unit_id is not None else None
     kind = resolution.kind if unit is not None or resolution.kind in ("generic", "unknown") else "unknown"
     return NamedUnit(
@@ -102,10 +117,14 @@ def _named(resolution: NameResolution, units: dict[int, Unit]) -> NamedUnit:
     )
 
 
-def _unit_warnings(task: ParsedTask, resolutions: dict[str, NameResolution]) -> list[str]:
+def _unit_warnings(
+    task: ParsedTask, resolutions: dict[str, NameResolution], chosen: Mapping[str, int]
+) -> list[str]:
     out = [w for w in task.warnings if not w.startswith(_SERVICE_WARNINGS)]
     for name in task.lead_units + task.cooperating_units:
         r = resolutions[name]
+        if name in chosen:
+            continue  # a person picked the unit: nothing left to check
         if r.kind == "unknown":
             hint = "、".join(c.name for c in r.candidates[:3])
             out.append(
@@ -144,6 +163,52 @@ def _choose_lead_unit(actor: Any, lead_unit: Unit | str | None, preview: ImportP
     raise ValidationError(_("无法确定方案的牵头单位，请指定牵头单位。"))
 
 
+def plan_import_replaceable(plan: Plan) -> str | None:
+    """Why ``plan``'s tasks may not be replaced by a new import (a Chinese message), or None if they may.
+
+    A draft import can be replaced until the plan goes out for consultation: the plan must be a draft
+    that was never circulated, approved or issued (it has no frozen version).
+    """
+    if plan.status != PlanStatus.DRAFT:
+        return _("方案处于“%(status)s”状态，不能再重新导入。") % {"status": plan.get_status_display()}
+    if plan.versions.exists():
+        return _("方案已有征求意见稿或签批稿，不能再重新导入；请在方案中逐项修改。")
+    return None
+
+
+def _replace_plan(*, actor: Any, plan: Plan, parsed: ParsedPlan, filename: str, sha256: str) -> Plan:
+    """Inside the import's transaction: check the plan may be replaced, drop its tasks, take the new
+    document's title, number, year, lead rule and source. Records ``plan.import_replace``."""
+    current = Plan.objects.select_for_update().get(pk=plan.pk)
+    if actor is not None and not plan_editor_(actor, current):
+        raise PermissionDenied(_("只有牵头单位的经办人或单位负责人可以重新导入该方案。"))
+    reason = plan_import_replaceable(current)
+    if reason:
+        raise StateError(reason)
+    removed = Task.objects.filter(plan=current).count()
+    previous = {"source_name": current.source_name, "source_sha256": current.source_sha256}
+    Task.objects.filter(plan=current).delete()
+    Plan.objects.filter(pk=current.pk).update(
+        title=parsed.title[:255],
+        doc_number=(parsed.doc_number or "")[:64],
+        year=parsed.year,
+        lead_rule=parsed.lead_rule or "",
+        source_name=filename[:255],
+        source_sha256=sha256,
+        warnings=parsed.warnings,
+        lock_version=F("lock_version") + 1,
+        updated_at=timezone.now(),
+    )
+    current.refresh_from_db()
+    audit_record(
+        actor=actor,
+        action="plan.import_replace",
+        obj=current,
+        payload={"removed_tasks": removed, "previous": previous, "source_name": filename},
+    )
+    return current
+
+
 def plan_import(
     *,
     actor: Any,
@@ -152,15 +217,22 @@ def plan_import(
     year: int | None = None,
     lead_unit: Unit | str | None = None,
     resolver: UnitResolver | None = None,
+    choices: Mapping[str, int] | None = None,
+    replace: Plan | None = None,
 ) -> Plan:
     """Import a published plan file as a draft :class:`Plan` with its tasks and units, atomically.
 
     ``lead_unit`` is a :class:`Unit` or a unit code (default: the actor's unit, else — for the system —
     the unit leading most tasks). ``year`` resolves dates printed without a year (default: read from
-    the document). Records ``plan.import`` (plus the usual ``plan.create``/``task.create``) in the
-    accountability record. Raises :class:`~qiantou.planparse.document.PlanFileError` (unreadable file),
-    ``ValidationError`` (no tasks found, unknown lead unit code) or ``PermissionDenied`` (the actor may
-    not create plans for that unit); on any error nothing is stored.
+    the document). ``choices`` maps printed unit names to the directory unit ids a person picked for
+    them (the web preview); those names are stored as matched with confidence 1. ``replace`` is a
+    draft plan whose tasks the import replaces (see :func:`plan_import_replaceable`) instead of
+    creating a new plan. Records ``plan.import`` (plus the usual ``plan.create``/``task.create``, and
+    ``plan.import_replace`` when replacing) in the accountability record. Raises
+    :class:`~qiantou.planparse.document.PlanFileError` (unreadable file), ``ValidationError`` (no tasks
+    found, unknown lead unit code, a picked unit that does not exist), ``PermissionDenied`` (the actor
+    may not create or edit plans for that unit) or ``StateError`` (the plan to replace went out for
+    consultation); on any error nothing is stored or changed.
     """
     preview = plan_import_preview(data=data, filename=filename, year=year, resolver=resolver)
     parsed = preview.plan
@@ -168,21 +240,29 @@ def plan_import(
         raise ValidationError(
             _("%(file)s：没有找到带牵头单位或责任单位的任务，未导入。") % {"file": filename}
         )
+    chosen = {name: int(unit_id) for name, unit_id in (choices or {}).items() if name in preview.resolutions}
     unit_ids = {r.unit_id for r in preview.resolutions.values() if r.unit_id is not None}
-    units = {u.pk: u for u in Unit.objects.filter(pk__in=unit_ids)}
+    units = {u.pk: u for u in Unit.objects.filter(pk__in=unit_ids | set(chosen.values()))}
+    missing = sorted(name for name, unit_id in chosen.items() if unit_id not in units)
+    if missing:
+        raise ValidationError(_("所选单位不存在：%(names)s") % {"names": "、".join(missing)})
+    sha256 = hashlib.sha256(data).hexdigest()
     with transaction.atomic():
-        lead = _choose_lead_unit(actor, lead_unit, preview)
-        plan = plan_create(
-            actor=actor,
-            title=parsed.title[:255],
-            lead_unit=lead,
-            doc_number=(parsed.doc_number or "")[:64],
-            year=parsed.year,
-            lead_rule=parsed.lead_rule or "",
-            source_name=filename[:255],
-            source_sha256=hashlib.sha256(data).hexdigest(),
-            warnings=parsed.warnings,
-        )
+        if replace is not None:
+            plan = _replace_plan(actor=actor, plan=replace, parsed=parsed, filename=filename, sha256=sha256)
+        else:
+            lead = _choose_lead_unit(actor, lead_unit, preview)
+            plan = plan_create(
+                actor=actor,
+                title=parsed.title[:255],
+                lead_unit=lead,
+                doc_number=(parsed.doc_number or "")[:64],
+                year=parsed.year,
+                lead_rule=parsed.lead_rule or "",
+                source_name=filename[:255],
+                source_sha256=sha256,
+                warnings=parsed.warnings,
+            )
         created: list[tuple[ParsedTask, Task]] = []
         counts = Counter[str]()
         for position, pt in enumerate(parsed.tasks, start=1):
@@ -196,9 +276,11 @@ def plan_import(
                 plan=plan,
                 no=(pt.no or "")[:32],
                 text=pt.text or _("（无内容）"),
-                lead_units=[_named(preview.resolutions[n], units) for n in pt.lead_units],
-                cooperating_units=[_named(preview.resolutions[n], units) for n in pt.cooperating_units],
-                generic_units=[_named(preview.resolutions[n], units) for n in pt.generic_units],
+                lead_units=[_named(preview.resolutions[n], units, chosen) for n in pt.lead_units],
+                cooperating_units=[
+                    _named(preview.resolutions[n], units, chosen) for n in pt.cooperating_units
+                ],
+                generic_units=[_named(preview.resolutions[n], units, chosen) for n in pt.generic_units],
                 deadline_text=(d.text or "")[:255],
                 deadline_kind=d.kind,
                 deadline=d.date,
@@ -207,11 +289,11 @@ def plan_import(
                 parent=parent,
                 position=position,
                 path=pt.path[:128],
-                warnings=_unit_warnings(pt, preview.resolutions),
+                warnings=_unit_warnings(pt, preview.resolutions, chosen),
             )
             created.append((pt, task))
             for name in pt.lead_units + pt.cooperating_units + pt.generic_units:
-                counts[preview.resolutions[name].kind] += 1
+                counts["chosen" if name in chosen else preview.resolutions[name].kind] += 1
         audit_record(
             actor=actor,
             action="plan.import",
@@ -221,7 +303,9 @@ def plan_import(
                 "source_sha256": plan.source_sha256,
                 "tasks": len(created),
                 "units": dict(counts),
-                "unknown_units": preview.unknown_names,
+                "unknown_units": [n for n in preview.unknown_names if n not in chosen],
+                "chosen_units": chosen,
+                "replaced": replace is not None,
                 "lead_rule": parsed.lead_rule,
                 "warnings": len(parsed.warnings) + sum(len(t.warnings) for t in parsed.tasks),
             },

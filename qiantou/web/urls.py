@@ -23,6 +23,7 @@ for _app in [
     "assessment",
     "allocation",
     "matching",
+    "imports",
 ]:
     try:
         import_module(f"qiantou.{_app}.urls")
