@@ -257,7 +257,9 @@ def ledger_xlsx(rows: list[LedgerRow], *, title: str, exported_at: dt.datetime) 
     for row in rows:
         cells = []
         for i, value in enumerate(row.cells()):
-            cell = WriteOnlyCell(ws, value=_safe(value))
+            cell = WriteOnlyCell(ws, value=value)
+            if isinstance(value, str) and value.startswith(_FORMULA_START):
+                cell.data_type = "s"  # text that looks like a formula stays text (no formula injection)
             cell.font = body_font
             cell.border = border
             if i == 6 and isinstance(value, dt.date):
@@ -269,6 +271,35 @@ def ledger_xlsx(rows: list[LedgerRow], *, title: str, exported_at: dt.datetime) 
         ws.append(cells)
     out = io.BytesIO()
     wb.save(out)
+    return _hoist_core_namespaces(out.getvalue())
+
+
+_CORE_NS = (
+    ("dcterms", "http://purl.org/dc/terms/"),
+    ("xsi", "http://www.w3.org/2001/XMLSchema-instance"),
+    ("dc", "http://purl.org/dc/elements/1.1/"),
+)
+
+
+def _hoist_core_namespaces(data: bytes) -> bytes:
+    """Declare the core-properties namespaces on the root element (openpyxl declares them per element).
+
+    Same XML meaning; but tools that add a property at the root with a prefix (the download stamp of
+    ``qiantou.security.middleware.stamp_ooxml``) then find the prefix declared where they write.
+    """
+    import zipfile
+
+    src = zipfile.ZipFile(io.BytesIO(data))
+    core = src.read("docProps/core.xml").decode("utf-8")
+    for prefix, uri in _CORE_NS:
+        core = core.replace(f' xmlns:{prefix}="{uri}"', "")
+        core = core.replace("<cp:coreProperties", f'<cp:coreProperties xmlns:{prefix}="{uri}"', 1)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(
+                info, core.encode("utf-8") if info.filename == "docProps/core.xml" else src.read(info)
+            )
     return out.getvalue()
 
 

@@ -411,9 +411,11 @@ def _reminder_lines(items: dict[int, ChaseItem], events: list[AuditEvent]) -> li
                 recipients="、".join(str(x.get("name", "")) for x in r.recipients or []),
                 due_date=r.due_date,
                 expected_at=_local(expected) if expected else None,
-                sent_at=_local(sent[str(r.pk)])
-                if str(r.pk) in sent
-                else (_local(r.dispatched_at) if r.dispatched_at and not r.cancelled else None),
+                # The rung's firing instant (the scheduler's clock); the ``reminder.sent`` event follows it
+                # within the same dispatch and is listed in the timeline.
+                sent_at=_local(r.fired_at)
+                if (str(r.pk) in sent or r.dispatched_at) and not r.cancelled
+                else None,
                 delivered=delivered.get(str(r.pk), []),
                 acknowledged_at=_local(r.acknowledged_at) if r.acknowledged_at else None,
                 acknowledged_by=ackers.get(r.acknowledged_by_id, "") if r.acknowledged_by_id else "",
