@@ -18,6 +18,7 @@ from django.db import transaction
 
 from qiantou.accounts.models import Role, User
 from qiantou.audit.services import audit_record
+from qiantou.consultation.demo import load_demo_round
 from qiantou.plans.models import (
     DeadlineKind,
     Plan,
@@ -113,7 +114,7 @@ def _ensure_users(summary: DemoSummary) -> None:
                 role=role,
                 unit=unit,
                 is_staff=staff,
-                is_superuser=staff,
+                is_superuser=False,  # 三员分立: the system administrator is no superuser
             )
             audit_record(
                 actor=None,
@@ -220,4 +221,5 @@ def demo_load(*, day: dt.date | None = None) -> DemoSummary:
         summary.units = _load_units()
         _ensure_users(summary)
         _ensure_plans(summary, day)
+        load_demo_round()  # a plan through consultation, sign-off and issue (qiantou.consultation.demo)
     return summary

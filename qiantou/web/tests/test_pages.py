@@ -19,15 +19,18 @@ PRIVATE_ECONOMY = (
     "青山市促进民营经济高质量发展若干措施任务分工"  # lead 发改委, consulting; 司法局, 财政局 named
 )
 
-EVERYTHING = {LOW_INCOME, LIVELIHOOD, PRIVATE_ECONOMY}
-MZJ = {LOW_INCOME, LIVELIHOOD}
+#: added by qiantou.consultation.demo: lead 民政局, consulted, signed and issued; 司法局, 财政局, 人社局 named
+BASIC_LIVING = "青山市困难群众基本生活保障工作任务分工"
+
+EVERYTHING = {LOW_INCOME, LIVELIHOOD, PRIVATE_ECONOMY, BASIC_LIVING}
+MZJ = {LOW_INCOME, LIVELIHOOD, BASIC_LIVING}
 #: username → titles of the plans that user may see
 VISIBLE = {
     "mzj_handler": MZJ,
     "mzj_unit_head": MZJ,
     "mzj_leader": MZJ,
     "mzj_principal": MZJ,
-    "sfj_liaison": {LOW_INCOME, PRIVATE_ECONOMY},
+    "sfj_liaison": {LOW_INCOME, PRIVATE_ECONOMY, BASIC_LIVING},
     "czj_liaison": EVERYTHING,
     "dcs_officer": EVERYTHING,
     "sjj_auditor": EVERYTHING,
@@ -56,7 +59,7 @@ def test_demo_load_is_idempotent(city: dict[str, Any]) -> None:
     summary = demo_load()
     assert (summary.users_created, summary.plans_created) == (0, 0)
     assert (Unit.objects.count(), User.objects.count(), Plan.objects.count(), Task.objects.count()) == counts
-    assert counts[0] == 93 and counts[2] == 3
+    assert counts[0] == 93 and counts[2] == 4
 
 
 def test_logged_out_pages_redirect_to_login(city: dict[str, Any]) -> None:
