@@ -37,7 +37,9 @@ def test_handler_imports_a_docx_resolving_the_unknown_unit(
     pending = page.locator(".pending", has_text="市农业农材局")
     pending.locator("select").select_option(label="青山市农业农村局")
     pending.get_by_role("button", name="确定").click()
-    expect(page.locator(".pending", has_text="市农业农材局").locator(".picked")).to_have_text("青山市农业农村局")
+    expect(page.locator(".pending", has_text="市农业农材局").locator(".picked")).to_have_text(
+        "青山市农业农村局"
+    )
     # the task table is refreshed: no unknown chip left for that name, a chosen one instead
     expect(page.locator("table.import-preview .chip.u-unknown", has_text="市农业农材局")).to_have_count(0)
     expect(page.locator("table.import-preview .chip.u-chosen", has_text="市农业农材局").first).to_be_visible()
