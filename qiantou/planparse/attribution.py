@@ -356,11 +356,14 @@ def _clean_token(token: str) -> str:
 # --- attribution clauses ----------------------------------------------------------------------
 
 _LEAD_MARK_RE = re.compile(
-    r"(?:分别牵头负责|分别牵头|共同牵头负责|共同牵头|牵头负责|牵头落实|牵头实施|牵头抓总|牵头推进|牵头办理|牵头|"
+    # 分别负责 ("each answers for its part") reads like 分别牵头: every listed unit leads; X为主 = X leads.
+    r"(?:分别牵头负责|分别牵头|分别负责|分别落实|各自负责|共同牵头负责|共同牵头|牵头负责|牵头落实|牵头实施|牵头抓总|"
+    r"牵头推进|牵头办理|牵头|为主负责|为主|"
     r"牵头(?!单位|部门)[\u4e00-\u9fff]{1,2})$"
 )
 _COOP_MARK_RE = re.compile(
-    r"(?:按职责分工负责|按职责分工落实|按照职责分工负责|按职责负责|按职能分工负责|按职能职责负责|分工负责|配合落实|配合实施|配合推进|配合|"
+    # An adverb before 配合 belongs to the marker: "市医保局、市财政局协同配合".
+    r"(?:(?:协同|积极|密切|共同|全力|协助|主动|参与)配合(?:落实|推进|实施|做好)?|按职责分工负责|按职责分工落实|按照职责分工负责|按职责负责|按职能分工负责|按职能职责负责|分工负责|配合落实|配合实施|配合推进|配合|"
     r"协助|协同推进|协同|协办|参与|参加)$"
 )
 _DUTY_MARK_RE = re.compile(r"(?:按照?职责分工|按职能分工|按职能职责|按职责|分工)(?:负责|落实)$")
@@ -534,6 +537,12 @@ def _parse_attribution(text: str, *, strict: bool, newline_separates: bool) -> A
                 if sub is not None:
                     attr.merge(sub)
             else:
+                if role == "resp":
+                    # "责任单位：X为主，Y配合" — a responsibility field that itself says who leads.
+                    sub = _narrative(value, strict=True, newline_separates=newline_separates)
+                    if sub is not None and sub.explicit:
+                        attr.merge(sub)
+                        continue
                 if _is_truncated(value):
                     attr.truncated = True
                 units, generic = split_units(value, newline_separates=newline_separates)

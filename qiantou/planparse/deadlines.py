@@ -25,8 +25,15 @@ _NUM = rf"(?:\d+|[{_CN_NUM}]+)"
 
 _OPEN_ENDED_RE = re.compile(
     r"持续推进|长期坚持|长期推进|长期开展|长期实施|长期执行|常态工作|常态化|常态推进|常态开展|长效推进|"
-    r"持续开展|持续实施|持续落实|持续抓好|持续深化|持续|长期|常年|动态调整|动态更新|久久为功|逐步推进|有序推进"
+    r"持续开展|持续实施|持续落实|持续抓好|持续深化|持续|长期|常年|动态调整|动态更新|久久为功|逐步推进|有序推进|"
+    # "from now on" and "throughout": 即日起, 贯穿活动全程, 贯穿全年, 整治期间
+    r"^(?:自|从)?即日起$|贯穿[\u4e00-\u9fff]{0,8}?(?:全程|始终|全年|全过程)|"
+    r"^[\u4e00-\u9fff]{0,6}(?:活动|行动|整治|攻坚|创建)期间$"
 )
+# The year after the plan's year: 次年1月10日前, 翌年3月底前, 明年6月底.
+_NEXT_YEAR_RE = re.compile(r"^(?:次年|翌年|明年|下一年度?|第二年)(?:度)?")
+# An event with no number, before or by which the task is due: 汛期前, 迎检前, 开学前, 旅游旺季到来前.
+_EVENT_BEFORE_RE = re.compile(r"^(?P<anchor>[\u4e00-\u9fff]{2,10}?)(?:到来|来临|开始)?(?:之?前)$")
 _RELATIVE_RE = re.compile(
     rf"^(?P<anchor>[^，,；;。]*?[\u4e00-\u9fffA-Za-z”」》)）])?(?P<dir>后|之后|以后|前|之前|起)?"
     rf"(?P<n>{_NUM})个?(?P<unit>工作日|自然日|日|天|个月|月|周|星期|年)(?:以?内|之内)"
@@ -149,6 +156,13 @@ def _parse_deadline(text: str | None, year: int | None) -> Deadline:
     if not raw:
         return Deadline(text=None)
     t = _norm(raw)
+    nxt = _NEXT_YEAR_RE.match(t)
+    if nxt and nxt.end() < len(t):
+        # Read the rest as a date of the following year (without the plan's year: a rule saying so).
+        following = _parse_deadline(t[nxt.end() :], year + 1 if year is not None else None)
+        if following.kind == "date":
+            next_rule = following.rule if year is not None else {**following.rule, "year_offset": 1}
+            return Deadline(text=raw, kind="date", date=following.date, rule=next_rule)
     rule = _recurring(t)
     if rule is not None:
         return Deadline(text=raw, kind="recurring", rule=rule)
@@ -245,13 +259,18 @@ def _parse_deadline(text: str | None, year: int | None) -> Deadline:
             date=_safe_date(year, 12, "end"),
             rule={} if year else {"month": 12, "day": "end"},
         )
+    m = _EVENT_BEFORE_RE.match(t)
+    if m and not re.search(r"[\d一二三四五六七八九十]", m["anchor"]):
+        # Due before an event whose date the plan does not print: resolved once the anchor is known.
+        return Deadline(text=raw, kind="relative", rule={"anchor": m["anchor"], "before": True})
     return Deadline(text=raw, kind="none")
 
 
 # A deadline clause must look like one from its start: "2024年9月底前完成", "每月28日前报送", "长期坚持".
 _DEADLINE_START_RE = re.compile(
     r"^(?:\d{4}\s*年|\d{4}\s*[—–\-~～至]|\d{1,2}\s*月|每|按月|按季|逐月|定期|年底|年末|年内|全年|本年|今年|当年|上半年|下半年|"
-    r"第?[一二三四]季度|持续|长期|常态|长效|动态|久久为功|逐步推进|有序推进|\d{4}[./\-]\d)"
+    r"第?[一二三四]季度|持续|长期|常态|长效|动态|久久为功|逐步推进|有序推进|\d{4}[./\-]\d|"
+    r"(?:自|从)?即日起|贯穿|次年|翌年|明年)"
 )
 
 

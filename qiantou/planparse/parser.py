@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from qiantou.planparse.attribution import (
+    UNIT_SUFFIXES,
     Attribution,
     assign_roles,
     bracket_groups,
@@ -498,9 +499,16 @@ class PlanParser:
         sentences = [s for s in split_top(text, "。") if s.strip()]
         if len(sentences) >= 2:
             attr = parse_attribution(sentences[-1], strict=True)
-            if attr is not None and attr.explicit:
+            if attr is not None and (attr.explicit or self._plain_responsibility(attr)):
                 return attr
         return None
+
+    @staticmethod
+    def _plain_responsibility(attr: Attribution) -> bool:
+        """A closing sentence "X、Y负责" / "X按职责分工负责" with no lead marker: an attribution when
+        every name ends like an organisation (not "各有关部门要…", which is an instruction)."""
+        names = attr.responsible + attr.cooperating
+        return bool(attr.responsible) and all(n.endswith(UNIT_SUFFIXES) for n in names)
 
     def _block_attr(self, lines: list[str]) -> Attribution | None:
         total: Attribution | None = None

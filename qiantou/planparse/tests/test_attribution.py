@@ -197,3 +197,22 @@ def test_narrative_text_is_not_an_attribution_in_strict_mode() -> None:
 )
 def test_unit_like(name: str, ok: bool) -> None:
     assert is_unit_like(name) is ok
+
+
+@pytest.mark.parametrize(
+    ("text", "lead", "coop"),
+    [
+        # forms first met in the unseen-style plans (tests/fixtures/extra)
+        ("市卫生健康委牵头负责，市医保局、市财政局协同配合", ["市卫生健康委"], ["市医保局", "市财政局"]),
+        ("市文化广电旅游局牵头，市商务局积极配合", ["市文化广电旅游局"], ["市商务局"]),
+        ("责任单位：市教育局为主，市财政局、市自然资源和规划局配合", ["市教育局"], ["市财政局", "市自然资源和规划局"]),  # noqa: E501
+        ("市科技局、市工业和信息化局分别负责", ["市科技局", "市工业和信息化局"], []),
+        ("责任单位：市体育局（牵头）、市住房城乡建设局", ["市体育局"], ["市住房城乡建设局"]),
+        ("主责单位：市民政局；协办单位：市卫生健康委", ["市民政局"], ["市卫生健康委"]),
+        ("牵头部门：市财政局；参与部门：市审计局", ["市财政局"], ["市审计局"]),
+        ("市商务局负责，市农业农村局参与", ["市商务局"], ["市农业农村局"]),
+    ],
+)
+def test_more_marker_wordings(text: str, lead: list[str], coop: list[str]) -> None:
+    got_lead, got_coop, _warnings = roles(text)
+    assert (got_lead, got_coop) == (lead, coop)

@@ -121,3 +121,26 @@ def test_a_service_standard_in_the_text_is_not_a_deadline() -> None:
     assert find_deadline_in_text("12345热线涉企诉求原则上在5个工作日内办结。") is None
     assert find_deadline_in_text("年内上线企业开办等20个以上集成服务事项。") is None
     assert find_deadline_in_text("完善数据共享交换机制，2024年10月底前完成首批目录编制。") == "2024年10月底前"
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "date", "rule"),
+    [
+        ("次年1月10日前", "date", dt.date(2026, 1, 10), {}),
+        ("翌年3月底前", "date", dt.date(2026, 3, 31), {}),
+        ("即日起", "open_ended", None, {}),
+        ("贯穿活动全程", "open_ended", None, {}),
+        ("专项整治期间", "open_ended", None, {}),
+        ("汛期前", "relative", None, {"anchor": "汛期", "before": True}),
+        ("2025年第三季度", "date", dt.date(2025, 9, 30), {}),
+        ("本年度内", "date", dt.date(2025, 12, 31), {}),
+    ],
+)
+def test_more_deadline_phrasings(text: str, kind: str, date: dt.date | None, rule: dict[str, object]) -> None:
+    d = parse_deadline(text, 2025)
+    assert (d.kind, d.date, d.rule) == (kind, date, rule)
+
+
+def test_next_year_without_the_plans_year_keeps_a_rule() -> None:
+    d = parse_deadline("次年1月10日前")
+    assert (d.kind, d.date, d.rule) == ("date", None, {"month": 1, "day": 10, "year_offset": 1})

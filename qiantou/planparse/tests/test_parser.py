@@ -378,3 +378,20 @@ def test_long_unnumbered_passage_is_no_task_and_later_items_are_read() -> None:
     plan = parse_document(Doc("x.txt", "txt", [P(t) for t in lines]))
     found = [(t.no, t.lead_units, t.cooperating_units) for t in plan.tasks]
     assert found == [("1", ["市财政局"], ["市民政局"])]
+
+
+def test_closing_responsibility_sentence_is_an_attribution_but_an_instruction_is_not() -> None:
+    from qiantou.planparse import parse_document
+    from qiantou.planparse.document import Paragraph as P
+    from qiantou.planparse.document import SourceDocument as Doc
+
+    lines = [
+        "一、主要活动",
+        "（一）开展安全生产进企业活动，推动企业落实主体责任。市应急管理局、市安委办按职责分工负责，贯穿活动全程。",
+        "二、工作要求",
+        "（一）加强督促检查。各有关部门要按职责分工负责。",
+    ]
+    plan = parse_document(Doc("x.txt", "txt", [P(t) for t in lines]))
+    assert [(t.no, t.lead_units, t.deadline.kind) for t in plan.tasks] == [
+        ("（一）", ["市应急管理局", "市安委办"], "open_ended")
+    ]
