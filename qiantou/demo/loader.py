@@ -148,8 +148,36 @@ def _deadline(spec: dict[str, Any], day: dt.date) -> tuple[str, str, dt.date | N
     return text, spec.get("deadline_kind") or DeadlineKind.OPEN_ENDED, None
 
 
+def _import_plan(spec: dict[str, Any], actor: User | None, day: dt.date) -> Plan:
+    """Import the published document ``spec["source_file"]`` with the importer (qiantou.plans.importing),
+    then give it the demo's title, deadlines counted from ``day`` and done tasks (``spec["tasks"]``, by
+    position; the document and the spec must list the same tasks)."""
+    from qiantou.plans.importing import plan_import
+
+    path = DATA_DIR / spec["source_file"]
+    lead = _named(spec["lead_unit"], TaskUnitRole.LEAD).unit
+    issuing = _named(spec["issuing_unit"], TaskUnitRole.LEAD).unit if spec.get("issuing_unit") else None
+    plan = plan_import(actor=actor, data=path.read_bytes(), filename=path.name, lead_unit=lead, year=day.year)
+    plan = plan_update(
+        actor=actor, plan=plan, lock_version=plan.lock_version, title=spec["title"],
+        doc_number=spec.get("doc_number", plan.doc_number), issuing_unit=issuing,
+    )
+    tasks = list(plan.tasks.order_by("position"))
+    nos = [t.no for t in tasks]
+    assert nos == [t.get("no") or "" for t in spec["tasks"]], (path.name, nos)
+    for task, t in zip(tasks, spec["tasks"], strict=True):
+        text, kind, date = _deadline(t, day)
+        fields: dict[str, Any] = {"deadline_text": text, "deadline_kind": kind, "deadline": date}
+        if t.get("status") == TaskStatus.DONE:
+            fields["status"] = TaskStatus.DONE
+        task_update(actor=actor, task=task, lock_version=task.lock_version, **fields)
+    return plan
+
+
 def _create_plan(spec: dict[str, Any], actor: User | None, day: dt.date) -> Plan:
     """Create one plan through the plan services: draft, tasks in printed order, then its status."""
+    if spec.get("source_file"):
+        return _set_status(spec, _import_plan(spec, actor, day), actor, day)
     lead = _named(spec["lead_unit"], TaskUnitRole.LEAD).unit
     issuing = _named(spec["issuing_unit"], TaskUnitRole.LEAD).unit if spec.get("issuing_unit") else None
     assert lead is not None, spec["lead_unit"]
@@ -185,6 +213,11 @@ def _create_plan(spec: dict[str, Any], actor: User | None, day: dt.date) -> Plan
             by_no.setdefault(t["no"], task)
         if t.get("status") == TaskStatus.DONE:
             task_update(actor=actor, task=task, lock_version=task.lock_version, status=TaskStatus.DONE)
+    return _set_status(spec, plan, actor, day)
+
+
+def _set_status(spec: dict[str, Any], plan: Plan, actor: User | None, day: dt.date) -> Plan:
+    """Take a freshly created draft to the spec's status (with the version a real plan would have)."""
     status = spec.get("status", PlanStatus.DRAFT)
     if status == PlanStatus.ISSUED:
         plan.refresh_from_db()
