@@ -36,7 +36,7 @@ def _common(**kw: Any) -> dict[str, Any]:
         "style": _style(),
         "disable_xml_declaration": True,
         "legend_at_bottom": True,
-        "truncate_label": 16,
+        "truncate_label": 11,
         "no_data_text": "暂无数据",
         **kw,
     }
@@ -52,6 +52,9 @@ def overdue_by_unit_svg(rows: Sequence[tuple[str, int]], *, title: str = "各单
     )
     chart.title = title
     chart.x_labels = [name for name, _ in ordered]
+    top = max((n for _, n in rows), default=1)
+    step = max(1, top // 10)
+    chart.y_labels = list(range(0, top + step, step))  # whole items, not 0.2 of one
     chart.add("逾期", [n for _, n in ordered])
     return str(chart.render(is_unicode=True))
 
@@ -119,6 +122,9 @@ def reminder_states_svg(counts: dict[str, dict[str, int]], *, title: str = "催�
     chart = pygal.StackedBar(**_common(width=800, height=320))
     chart.title = title
     chart.x_labels = units
+    top = max((sum(c.values()) for c in counts.values()), default=1)
+    step = max(1, top // 10)
+    chart.y_labels = list(range(0, top + step, step))
     for key, label in (("acknowledged", "已确认"), ("delivered", "已送达未确认"), ("sent", "已发出未送达")):
         chart.add(label, [counts[u].get(key, 0) for u in units])
     return str(chart.render(is_unicode=True))

@@ -220,87 +220,33 @@ def ledger_csv(rows: list[LedgerRow]) -> bytes:
 
 def ledger_xlsx(rows: list[LedgerRow], *, title: str, exported_at: dt.datetime) -> bytes:
     """The ledger as .xlsx: a title line, a frozen bold header with filters, 宋体 text, Chinese dates,
-    light cells filled red/yellow/green, wrapped task and progress text. Streamed (write-only mode)."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-    from openpyxl.utils import get_column_letter
+    light cells filled red/yellow/green, wrapped task and progress text (``xlsxwrite``: streamed XML)."""
+    from qiantou.assessment.xlsxwrite import Style, TableWorkbook
 
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("台账")
-    for i, width in enumerate(WIDTHS, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = width
-    ws.freeze_panes = "A3"
-    last_col = get_column_letter(len(HEADERS))
-    ws.auto_filter.ref = f"A2:{last_col}{len(rows) + 2}"
-    thin = Side(style="thin", color="999999")
-    border = Border(left=thin, right=thin, top=thin, bottom=thin)
-    title_cell = WriteOnlyCell(ws, value=f"{title}（导出时间：{exported_at:%Y年%m月%d日 %H:%M}）")
-    title_cell.font = Font(name="黑体", size=14, bold=True)
-    ws.append([title_cell])
-    head_font = Font(name="黑体", size=11, bold=True)
-    head_fill = PatternFill("solid", fgColor="D9E1F2")
-    center = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    header = []
-    for text in HEADERS:
-        cell = WriteOnlyCell(ws, value=text)
-        cell.font, cell.fill, cell.alignment, cell.border = head_font, head_fill, center, border
-        header.append(cell)
-    ws.append(header)
-    body_font = Font(name="宋体", size=10.5)
-    wrap = Alignment(vertical="top", wrap_text=True)
-    middle = Alignment(horizontal="center", vertical="top")
-    fills = {k: PatternFill("solid", fgColor=v) for k, v in LIGHT_FILLS.items()}
-    date_format = 'yyyy"年"m"月"d"日"'
+    light_order = ("green", "yellow", "red")
+    styles = [
+        Style(font="黑体", size=14, bold=True, border=False),  # 0 title
+        Style(font="黑体", size=11, bold=True, fill="D9E1F2", horizontal="center", wrap=True),  # 1 header
+        Style(),  # 2 text
+        Style(wrap=True),  # 3 wrapped text
+        Style(horizontal="center"),  # 4 centred
+        Style(horizontal="center", number_format='yyyy"年"m"月"d"日"'),  # 5 date
+        *(Style(horizontal="center", fill=LIGHT_FILLS[k]) for k in light_order),  # 6–8 lights
+    ]
     wrapped = {3, 5, 8}  # task, cooperating units, progress
-    centred = {0, 2, 6, 7, 9}
+    centred = {0, 2, 6, 9}
+    column = [3 if i in wrapped else 4 if i in centred else 2 for i in range(len(HEADERS))]
+    book = TableWorkbook("台账", styles, WIDTHS)
+    book.add_row([(f"{title}（导出时间：{exported_at:%Y年%m月%d日 %H:%M}）", 0)])
+    book.add_row([(h, 1) for h in HEADERS])
     for row in rows:
-        cells = []
-        for i, value in enumerate(row.cells()):
-            cell = WriteOnlyCell(ws, value=value)
-            if isinstance(value, str) and value.startswith(_FORMULA_START):
-                cell.data_type = "s"  # text that looks like a formula stays text (no formula injection)
-            cell.font = body_font
-            cell.border = border
-            if i == 6 and isinstance(value, dt.date):
-                cell.number_format = date_format
-            if i == 7:
-                cell.fill = fills[row.light]
-            cell.alignment = wrap if i in wrapped else middle if i in centred else Alignment(vertical="top")
-            cells.append(cell)
-        ws.append(cells)
-    out = io.BytesIO()
-    wb.save(out)
-    return _hoist_core_namespaces(out.getvalue())
-
-
-_CORE_NS = (
-    ("dcterms", "http://purl.org/dc/terms/"),
-    ("xsi", "http://www.w3.org/2001/XMLSchema-instance"),
-    ("dc", "http://purl.org/dc/elements/1.1/"),
-)
-
-
-def _hoist_core_namespaces(data: bytes) -> bytes:
-    """Declare the core-properties namespaces on the root element (openpyxl declares them per element).
-
-    Same XML meaning; but tools that add a property at the root with a prefix (the download stamp of
-    ``qiantou.security.middleware.stamp_ooxml``) then find the prefix declared where they write.
-    """
-    import zipfile
-
-    src = zipfile.ZipFile(io.BytesIO(data))
-    core = src.read("docProps/core.xml").decode("utf-8")
-    for prefix, uri in _CORE_NS:
-        core = core.replace(f' xmlns:{prefix}="{uri}"', "")
-        core = core.replace("<cp:coreProperties", f'<cp:coreProperties xmlns:{prefix}="{uri}"', 1)
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            dst.writestr(
-                info, core.encode("utf-8") if info.filename == "docProps/core.xml" else src.read(info)
-            )
-    return out.getvalue()
+        values = row.cells()
+        cells = [(v, column[i]) for i, v in enumerate(values)]
+        if isinstance(values[6], dt.date):
+            cells[6] = (values[6], 5)
+        cells[7] = (values[7], 6 + light_order.index(row.light))
+        book.add_row(cells)
+    return book.save(freeze_row=2, filter_row=2, columns=len(HEADERS), title=title, created=exported_at)
 
 
 # --- Reading a ledger back -------------------------------------------------------------------------------

@@ -401,6 +401,10 @@ def _reminder_lines(items: dict[int, ChaseItem], events: list[AuditEvent]) -> li
                 expected = fire_time(rung, r.due_date, cal, ladder.send_time)
             except Exception:  # an unloaded year: fall back to what the scheduler planned
                 expected = r.scheduled_for
+            if expected is not None and expected < item.created_at:
+                # The item (e.g. a request made late) did not exist when the rung was due: the ladder's
+                # time for it is the item's creation, not a moment nobody could have reminded anyone.
+                expected = item.created_at
         lines.append(
             ReminderLine(
                 reminder_id=r.pk,

@@ -34,7 +34,6 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
 
 from django.db.models import Q
 from django.urls import reverse
@@ -169,12 +168,21 @@ def _local_date(moment: dt.datetime | None) -> dt.date | None:
     return moment.astimezone(SHANGHAI).date() if moment is not None else None
 
 
-def _item_url(kind: str, item_id: int, extra: int | None) -> str:
+_URL_ID = 987654321
+
+
+def _url_templates() -> dict[str, str]:
+    """URL patterns with ``{}`` for the id, reversed once per computation (reverse() per event is slow)."""
+    names = ("chasing:item", "chasing:material_request", "chasing:report_request")
+    return {n: reverse(n, args=[_URL_ID]).replace(str(_URL_ID), "{}") for n in names}
+
+
+def _item_url(urls: dict[str, str], kind: str, item_id: int, extra: int | None) -> str:
     if kind == ItemKind.MATERIAL_REQUEST and extra:
-        return reverse("chasing:material_request", args=[extra])
+        return urls["chasing:material_request"].format(extra)
     if kind == ItemKind.REPORT_REQUEST and extra:
-        return reverse("chasing:report_request", args=[extra])
-    return reverse("chasing:item", args=[item_id])
+        return urls["chasing:report_request"].format(extra)
+    return urls["chasing:item"].format(item_id)
 
 
 class _Acc:
@@ -237,6 +245,7 @@ def compute_scorecard(
             "report_request__id",
         )
     )
+    urls = _url_templates()
     acc: dict[tuple[int, str], _Acc] = defaultdict(_Acc)
     item_owner: dict[int, tuple[int, str]] = {}
     penalty = params["late_penalty_per_working_day"]
@@ -262,7 +271,7 @@ def compute_scorecard(
         else:
             points, what = 0.0, "逾期未完成"
             a.missing += 1
-        url = _item_url(kind, pk, mr_id or rr_id) if with_events else ""
+        url = _item_url(urls, kind, pk, mr_id or rr_id) if with_events else ""
         a.timely.append(EventRef("item", f"{title}（{due:%Y-%m-%d}）：{what}", url, points, due))
         if kind in (ItemKind.MATERIAL_REQUEST, ItemKind.REPORT_REQUEST):
             answered = done_on is not None
@@ -275,14 +284,11 @@ def compute_scorecard(
                     due,
                 )
             )
-    item_ids = list(item_owner)
+    item_ids = items.values("id")  # a subquery: no parameter list of tens of thousands of ids
     # Reminders on those items (sent and not cancelled) and their acknowledgement.
-    for item_id, label, fired, acked in _in_chunks(
-        item_ids,
-        lambda ids: Reminder.objects.filter(
-            item_id__in=ids, cancelled=False, dispatched_at__isnull=False
-        ).values_list("item_id", "label", "fired_at", "acknowledged_at"),
-    ):
+    for item_id, label, fired, acked in Reminder.objects.filter(
+        item_id__in=item_ids, cancelled=False, dispatched_at__isnull=False
+    ).values_list("item_id", "label", "fired_at", "acknowledged_at"):
         a = acc[item_owner[item_id]]
         a.reminders_sent += 1
         if acked is not None:
@@ -292,16 +298,13 @@ def compute_scorecard(
                 EventRef(
                     "reminder",
                     f"{label}（{_local_date(fired):%Y-%m-%d}）：{'已确认' if acked else '未确认'}",
-                    reverse("chasing:item", args=[item_id]),
+                    urls["chasing:item"].format(item_id),
                     None,
                     _local_date(fired),
                 )
             )
-    for item_id, kind, status, raised_at in _in_chunks(
-        item_ids,
-        lambda ids: Petition.objects.filter(item_id__in=ids).values_list(
-            "item_id", "kind", "status", "raised_at"
-        ),
+    for item_id, kind, status, raised_at in Petition.objects.filter(item_id__in=item_ids).values_list(
+        "item_id", "kind", "status", "raised_at"
     ):
         a = acc[item_owner[item_id]]
         if kind == PetitionKind.EXTENSION:
@@ -318,31 +321,28 @@ def compute_scorecard(
         if with_events:
             a.petition_events.append(
                 EventRef(
-                    "petition", text, reverse("chasing:item", args=[item_id]), effect, _local_date(raised_at)
+                    "petition", text, urls["chasing:item"].format(item_id), effect, _local_date(raised_at)
                 )
             )
     # Quality ratings of submissions and reports on those items.
-    for rating, comment, sub_item, rep_item, sub_request, rep_request in _in_chunks(
-        item_ids,
-        lambda ids: QualityRating.objects.filter(
-            Q(submission__request__item_id__in=ids) | Q(report__request__item_id__in=ids)
-        ).values_list(
-            "rating",
-            "comment",
-            "submission__request__item_id",
-            "report__request__item_id",
-            "submission__request_id",
-            "report__request_id",
-        ),
+    for rating, comment, sub_item, rep_item, sub_request, rep_request in QualityRating.objects.filter(
+        Q(submission__request__item_id__in=item_ids) | Q(report__request__item_id__in=item_ids)
+    ).values_list(
+        "rating",
+        "comment",
+        "submission__request__item_id",
+        "report__request__item_id",
+        "submission__request_id",
+        "report__request_id",
     ):
         item_id = sub_item or rep_item
         a = acc[item_owner[item_id]]
         url = ""
         if with_events:
             url = (
-                reverse("chasing:material_request", args=[sub_request])
+                urls["chasing:material_request"].format(sub_request)
                 if sub_request
-                else reverse("chasing:report_request", args=[rep_request])
+                else urls["chasing:report_request"].format(rep_request)
             )
         a.ratings.append(EventRef("rating", f"质量评分{rating}分：{comment}", url, rating * 20.0))
     # Manual bonus / penalty items of these rules dated in the period (cooperating side by default;
@@ -376,12 +376,6 @@ def compute_scorecard(
     _rank(cooperating)
     _rank(lead)
     return Scorecard(rules.pk, rules.version, start, end, as_of, weights, cooperating, lead)
-
-
-def _in_chunks(ids: list[int], query: Any, size: int = 5000) -> Iterable[tuple[Any, ...]]:
-    """Run ``query(ids_chunk)`` over chunks (SQLite limits the parameters of one statement)."""
-    for i in range(0, len(ids), size):
-        yield from query(ids[i : i + size])
 
 
 def _mean(values: list[float]) -> float:

@@ -19,6 +19,7 @@ from qiantou.assessment import charts, exports, services
 from qiantou.assessment.ledger import ledger_csv, ledger_rows, ledger_xlsx
 from qiantou.assessment.models import CRITERIA, DEFAULT_PARAMETERS
 from qiantou.assessment.report import ReportScopeError, build_report
+from qiantou.assessment.rules import REPORT_ROLES
 from qiantou.assessment.scoring import (
     CRITERION_LABELS,
     ROLE_COOPERATING,
@@ -87,14 +88,17 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     ctx["trend_chart"] = charts.on_time_trend_svg(
         [t[0] for t in figs["trend"]], [t[1] for t in figs["trend"]]
     )
-    try:
-        from qiantou.allocation.charts import load_chart_svg
-        from qiantou.allocation.selectors import unit_loads
+    ctx["load_chart"] = ""
+    # Load per unit is for those who distribute work (lead units, leaders, the supervision office).
+    if getattr(request.user, "role", None) in REPORT_ROLES:
+        try:
+            from qiantou.allocation.charts import load_chart_svg
+            from qiantou.allocation.selectors import unit_loads
 
-        loads = [u for u in unit_loads(user=request.user) if u.score > 0][:15]
-        ctx["load_chart"] = load_chart_svg(loads) if loads else ""
-    except ImportError:  # allocation app absent
-        ctx["load_chart"] = ""
+            loads = [u for u in unit_loads(user=request.user) if u.score > 0][:15]
+            ctx["load_chart"] = load_chart_svg(loads) if loads else ""
+        except (ImportError, PermissionDenied):  # allocation app absent, or not for this user
+            pass
     rules = rules_for_dashboard(request.user)
     ctx["rules"] = rules
     if rules is not None:
