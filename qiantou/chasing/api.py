@@ -143,7 +143,8 @@ def item_list(
     qs = selectors.items_visible_to(_user(request)).filter(state=state).order_by("due_date", "id")
     if unit_id is not None:
         qs = qs.filter(unit_id=unit_id)
-    rows = [_item_out(i, today) for i in qs[offset : offset + min(limit, 1000)]]
+    offset, limit = max(offset, 0), max(0, min(limit, 1000))  # negative slices raise (a 500 before)
+    rows = [_item_out(i, today) for i in qs[offset : offset + limit]]
     return [r for r in rows if light is None or r["light"] == light]
 
 

@@ -29,20 +29,28 @@ def free_port() -> int:
 
 @dataclass
 class Mailbox:
-    """What the SMTP server received: parsed messages, in order."""
+    """What the SMTP server received, in order (raw bytes kept; parsed on first access)."""
 
-    messages: list[email.message.EmailMessage] = field(default_factory=list)
+    raw: list[bytes] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     delay: float = 0.0
     received_event: threading.Event = field(default_factory=threading.Event)
+    _parsed: list[email.message.EmailMessage] = field(default_factory=list)
+
+    @property
+    def messages(self) -> list[email.message.EmailMessage]:
+        """The messages parsed with the standard library (cached)."""
+        with self.lock:
+            for content in self.raw[len(self._parsed) :]:
+                self._parsed.append(email.message_from_bytes(content, policy=email.policy.default))  # type: ignore[arg-type]
+            return list(self._parsed)
 
     def message_ids(self) -> list[str]:
-        with self.lock:
-            return [str(m["Message-ID"]) for m in self.messages]
+        return [str(m["Message-ID"]) for m in self.messages]
 
     def __len__(self) -> int:
         with self.lock:
-            return len(self.messages)
+            return len(self.raw)
 
 
 class _SmtpHandler:
@@ -52,9 +60,8 @@ class _SmtpHandler:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         import asyncio
 
-        msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self.box.lock:
-            self.box.messages.append(msg)  # type: ignore[arg-type]
+            self.box.raw.append(envelope.content)
         self.box.received_event.set()
         if self.box.delay:
             await asyncio.sleep(self.box.delay)

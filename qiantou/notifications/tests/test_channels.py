@@ -109,6 +109,18 @@ def test_email_through_a_real_smtp_server(smtp: Mailbox, liaison: User) -> None:
     assert InboxItem.objects.filter(user=liaison).count() == 1
 
 
+def test_a_long_email_arrives_whole(smtp: Mailbox, liaison: User) -> None:
+    body = "\n".join(
+        f"第{i}项：市财政局承担的统计数据报送任务已逾期，请抓紧办理并报送，逾期将报督查室。"
+        for i in range(200)
+    )
+    notify(recipients=[liaison], subject="【催办】" + "统计数据" * 30, body=body, link="/chasing/items/1/")
+    assert _send_all()["sent"] == 1
+    msg = smtp.messages[0]
+    assert msg["Subject"] == "【催办】" + "统计数据" * 30
+    assert body in msg.get_content().replace("\r\n", "\n")
+
+
 def test_three_group_bots_in_their_formats(hooks: tuple[Hooks, str], unit: Unit, liaison: User) -> None:
     received, base = hooks
     _bots(unit, base, received)
