@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import json
 import re
 import time
 import zipfile
@@ -86,6 +87,9 @@ class RequestLimitMiddleware:
                 _("提交的内容过大（%(size)s MB），上限为 %(limit)s MB。")
                 % {"size": f"{length / 1048576:.1f}", "limit": f"{limit / 1048576:.0f}"},
             )
+        refusal = _unstorable_input(request)
+        if refusal is not None:
+            return refuse(request, *refusal)
         if request.method in {"POST", "PUT", "PATCH"} and request.content_type == "multipart/form-data":
             try:
                 files = request.FILES
@@ -94,10 +98,71 @@ class RequestLimitMiddleware:
             for upload in (f for name in files for f in files.getlist(name)):
                 head = upload.read(SNIFF_BYTES)
                 upload.seek(0)
-                problem = check_upload(upload.name or "", head)
-                if problem:
-                    return refuse(request, 400, problem)
+                reason = check_upload(upload.name or "", head)
+                if reason:
+                    return refuse(request, 400, reason)
         return self.get_response(request)
+
+
+#: The largest integer an id or count may have in a request: JSON-safe (2**53 - 1), so arithmetic on it
+#: (page × page size) stays inside the databases' 64-bit integers.
+MAX_REQUEST_INT = 2**53 - 1
+_INT = re.compile(r"^-?\d+$")
+
+
+def _too_big(text: str) -> bool:
+    """An integer literal beyond :data:`MAX_REQUEST_INT` (long ones are not even parsed)."""
+    if not _INT.match(text):
+        return False
+    return len(text.lstrip("-")) > 16 or abs(int(text)) > MAX_REQUEST_INT
+
+
+def _has_big_int(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return abs(value) > MAX_REQUEST_INT
+    if isinstance(value, dict):
+        return any(_has_big_int(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_big_int(v) for v in value)
+    return False
+
+
+def _unstorable_input(request: HttpRequest) -> tuple[int, str] | None:
+    """Input no database can take, refused before a view turns it into a 500.
+
+    NUL characters (PostgreSQL text cannot hold them) anywhere in the path, query, a form or a JSON
+    body; and, on the API, integers beyond :data:`MAX_REQUEST_INT` in the path (404: no such object)
+    or the query (422).
+    """
+    query = request.META.get("QUERY_STRING", "")
+    if "\x00" in request.path or "%00" in query:
+        return 400, _("请求中含有不允许的空字符（NUL）。")
+    if request.method in {"POST", "PUT", "PATCH"}:
+        content_type = request.content_type or ""
+        if content_type in {"application/json", "application/x-www-form-urlencoded"}:
+            try:
+                body = request.body
+            except RequestDataTooBig:
+                return 413, _("提交的内容过大。")
+            marker = b"\\u0000" if content_type == "application/json" else b"%00"
+            if marker in body or b"\x00" in body:
+                return 400, _("请求中含有不允许的空字符（NUL）。")
+    if is_api(request):
+        if any(_too_big(part) for part in request.path.split("/")):
+            return 404, _("未找到，或您无权查看。")
+        for name, values in request.GET.lists():
+            if any(_too_big(v.strip()) for v in values):
+                return 422, _("参数“%(name)s”的数值超出范围。") % {"name": name}
+        if request.method in {"POST", "PUT", "PATCH"} and request.content_type == "application/json":
+            try:
+                data = json.loads(request.body or b"null")
+            except ValueError:
+                return None  # the API answers 422 for bad JSON itself
+            if _has_big_int(data):
+                return 422, _("提交的数据中有数值超出范围。")
+    return None
 
 
 class RateLimitMiddleware:

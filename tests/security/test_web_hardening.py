@@ -178,3 +178,29 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path: Path) -> None:
     # Without a real secret key, production refuses to start at all.
     refused = _check_deploy({})
     assert refused.returncode != 0 and "QIANTOU_SECRET_KEY" in refused.stderr
+
+
+def test_input_no_database_can_store_is_refused_not_a_500(make_user: Any) -> None:
+    user = make_user("nul")
+    _t, raw = api_token_create(actor=None, user=user, name="n")
+    api = Client(headers={"Authorization": f"Bearer {raw}"}, raise_request_exception=False)
+    assert api.get("/api/plans/tasks?q=%00abc").status_code == 400
+    assert api.get("/api/plans/99999999999999999999").status_code == 404
+    too_big = api.get("/api/plans/tasks?page=5089348867438574305280")
+    assert too_big.status_code == 422 and "page" in too_big.json()["detail"]
+    body = api.post("/api/plans/", '{"title": "a\\u0000b"}', content_type="application/json")
+    assert body.status_code == 400 and "NUL" in body.json()["detail"]
+    ids = api.post(
+        "/api/plans/",
+        '{"title": "t", "lead_unit_id": 123456789012345678901}',
+        content_type="application/json",
+    )
+    assert ids.status_code == 422
+    page = Client(raise_request_exception=False)
+    page.force_login(user)
+    assert (
+        page.post(
+            "/login/", "username=a%00b&password=x", content_type="application/x-www-form-urlencoded"
+        ).status_code
+        == 400
+    )
