@@ -123,6 +123,18 @@ def make_task(
     return task
 
 
+def ensure_calendar() -> None:
+    """Load the official calendar when a flushing (transactional) test elsewhere emptied the table that
+    the data migration filled."""
+    from qiantou.chasing.models import HolidayYear
+    from qiantou.chasing.services import calendar_load_year
+    from qiantou.workdays import chinese_calendar_years
+
+    if not HolidayYear.objects.exists():
+        for year in chinese_calendar_years():
+            calendar_load_year(actor=None, year=year)
+
+
 def run_jobs(limit: int = 100000) -> int:
     """Run every ready django.tasks job in this process, as ``qiantou db_worker`` would; returns how many."""
     from qiantou.chasing.jobs import run_ready_jobs
