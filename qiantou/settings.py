@@ -140,7 +140,7 @@ _SQLITE_OPTIONS = {
     "timeout": 20,
     "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
 }
-_database_url = os.environ.get("DATABASE_URL", "")
+_database_url = env_secret("DATABASE_URL")  # or DATABASE_URL_FILE (the password stays out of the env)
 if _database_url:
     DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
     if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

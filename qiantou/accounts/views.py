@@ -46,7 +46,13 @@ def password_change(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/password_change.html",
-        {"form": form, "forced": user.must_change_password, "nav": "account"},
+        {
+            "form": form,
+            "forced": user.must_change_password,
+            "otp_allowed": services.otp_allowed_for(user) and not user.must_change_password,
+            "otp_bound": services.otp_device_for(user) is not None,
+            "nav": "account",
+        },
     )
 
 
