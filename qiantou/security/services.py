@@ -168,6 +168,24 @@ def password_change(*, actor: User, old_password: str, new_password: str) -> Non
         audit_record(actor=actor, action="auth.password_change", obj=actor, payload={"forced": forced})
 
 
+def lockout_release(*, actor: Any, attempts: Any) -> list[str]:
+    """Security administrator: release locked usernames before the period ends (django-axes
+    ``AccessAttempt`` rows); one ``auth.unlock`` event per username. Returns the usernames."""
+    _require(actor, Role.SECURITY_ADMIN, _("解除锁定"))
+    names = sorted({a.username or "" for a in attempts})
+    with transaction.atomic():
+        for name in names:
+            audit_record(
+                actor=actor,
+                action="auth.unlock",
+                object_type="accounts.user",
+                object_id=name[:64],
+                payload={"username": name},
+            )
+        attempts.delete()
+    return names
+
+
 # --- TOTP second factor (django-otp) -------------------------------------------------------------
 
 

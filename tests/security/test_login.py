@@ -178,3 +178,28 @@ def test_idle_timeout_on_the_api_answers_401(make_user: Any) -> None:
     session.save()
     response = client.get("/api/plans/")
     assert response.status_code == 401
+
+
+def test_the_security_administrator_may_release_a_lock_early(make_user: Any, settings: Any) -> None:
+    from qiantou.accounts.models import Role
+
+    settings.AXES_FAILURE_LIMIT = 2
+    make_user("locked")
+    secadmin = make_user("secadmin", role=Role.SECURITY_ADMIN, with_unit=False, is_staff=True)
+    sysadmin = make_user("sysadmin", role=Role.SYSTEM_ADMIN, with_unit=False, is_staff=True)
+    client = Client()
+    login(client, "locked", "nope-nope-1!")
+    login(client, "locked", "nope-nope-1!")
+    assert login(client, "locked", PASSWORD).status_code == 403
+    attempt = AccessAttempt.objects.get(username="locked")
+    other = Client()
+    other.force_login(sysadmin)
+    assert other.get("/admin/axes/accessattempt/").status_code == 403
+    admin = Client()
+    admin.force_login(secadmin)
+    assert "locked" in admin.get("/admin/axes/accessattempt/").content.decode()
+    response = admin.post(f"/admin/axes/accessattempt/{attempt.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert login(client, "locked", PASSWORD).status_code == 302
+    event = AuditEvent.objects.get(action="auth.unlock")
+    assert event.actor_id == secadmin.pk and event.payload == {"username": "locked"}
