@@ -7,6 +7,6 @@ class SecurityConfig(AppConfig):
 
     def ready(self) -> None:
         """Record logins, failures, lockouts and logouts in the accountability record."""
-        from qiantou.security import signals
+        from qiantou.security import checks, signals  # noqa: F401  (checks registers itself)
 
         signals.connect()

@@ -187,3 +187,15 @@ def test_the_business_pages_above_do_show_the_plan_to_its_handler(city: dict[str
         or task.text in client.get(p.format(plan=plan.pk, task=task.pk)).content.decode(errors="replace")
     ]
     assert len(shown) >= 8, shown
+
+
+def test_deploy_check_names_accounts_that_break_separation_of_duties(city: dict[str, Any]) -> None:
+    from qiantou.security.checks import check_duties
+
+    assert check_duties(databases=["default"]) == []
+    User.objects.filter(username="handler").update(is_superuser=True)
+    User.objects.filter(username="secauditor").update(is_staff=True)
+    messages = check_duties(databases=["default"])
+    assert [m.id for m in messages] == ["qiantou.security.W001"] * 2
+    assert "handler" in messages[0].msg and "secauditor" in messages[1].msg
+    assert check_duties(databases=None) == []  # without --database the check reads nothing
