@@ -8,7 +8,7 @@ Errors, all ``{"detail": "<Chinese message>"}``:
 401 not authenticated · 403 a forbidden action on an object the user may see (or a CSRF failure) ·
 404 missing *or* invisible (same body, so existence is never revealed) · 409 a conflict
 (``ConflictError``: changed since read; ``StateError``: frozen) · 422 invalid input (``errors`` lists
-the fields).
+the fields) or another refusal of a service (``QiantouError``).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
 from qiantou.accounts.services import api_token_authenticate
-from qiantou.errors import ConflictError, StateError
+from qiantou.errors import ConflictError, QiantouError, StateError
 
 
 class BearerTokenAuth(HttpBearer):
@@ -96,12 +96,18 @@ def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
 
 @api.exception_handler(ConflictError)
 def _conflict(request: HttpRequest, exc: ConflictError) -> HttpResponse:
-    return _detail(request, 409, str(exc))
+    return _detail(request, 409, str(exc) or _("数据已被他人修改，请刷新后重试。"))
 
 
 @api.exception_handler(StateError)
 def _state(request: HttpRequest, exc: StateError) -> HttpResponse:
-    return _detail(request, 409, str(exc))
+    return _detail(request, 409, str(exc) or _("当前状态下不能执行此操作。"))
+
+
+@api.exception_handler(QiantouError)
+def _refused(request: HttpRequest, exc: QiantouError) -> HttpResponse:
+    # Any other refusal of a service (ninja picks the most specific handler, so the two above win).
+    return _detail(request, 422, str(exc) or _("无法完成此操作。"))
 
 
 @api.exception_handler(DjangoValidationError)

@@ -9,6 +9,8 @@ One :func:`tick` at instant ``now``:
 4. claim reminders whose ``next_dispatch_at`` has come → ``dispatch_reminders`` jobs (fan-out to
    notifications);
 5. claim deliveries whose ``next_attempt_at`` has come → ``deliver`` jobs.
+6. close consultation rounds whose closing date has passed (:func:`close_due_rounds`; a failure there is
+   logged and never stops the reminders).
 
 Claims and job rows are written in one transaction, so a scheduler that dies mid-tick leaves the rows
 due (or leased until the lease runs out). Several schedulers may run at once on several hosts.
@@ -24,7 +26,7 @@ from typing import Any
 
 from django.db import connection, transaction
 
-from qiantou.chasing.calendar import get_calendar
+from qiantou.chasing.calendar import get_calendar, local_date
 from qiantou.chasing.ladder import schedule
 from qiantou.chasing.models import ChaseItem, ItemState, Reminder, ReportCycle
 from qiantou.chasing.selectors import LadderConfig, ladder_for
@@ -52,6 +54,7 @@ class TickReport:
     dispatch_claims: int = 0
     delivery_claims: int = 0
     jobs: int = 0
+    rounds_closed: int = 0
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -215,4 +218,21 @@ def tick(*, now: dt.datetime, limit: int = 20000, sync: bool = True) -> TickRepo
             report.jobs += 1
     report.delivery_claims = len(deliveries)
     report.jobs += len(cycles)
+    report.rounds_closed = close_due_rounds(now=now)
     return report
+
+
+def close_due_rounds(*, now: dt.datetime) -> int:
+    """Close the consultation rounds whose closing date is before ``now``'s local day; returns how many.
+
+    Guarded: an error here is logged and the tick goes on (reminders must not wait on consultation).
+    """
+    try:
+        from qiantou.consultation.services import rounds_close_due
+    except ImportError:  # consultation app absent
+        return 0
+    try:
+        return rounds_close_due(on=local_date(now))
+    except Exception:
+        logger.exception("closing due consultation rounds failed; the reminders go on")
+        return 0

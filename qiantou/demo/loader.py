@@ -246,6 +246,17 @@ def _ensure_plans(summary: DemoSummary, day: dt.date) -> None:
         summary.plans_created += 1
 
 
+def demo_timeline_load(*, now: dt.datetime | None = None) -> Any:
+    """Replay the demo city's recent chasing (lights, reminders, escalations) after :func:`demo_load`
+    and its consultation round: ``qiantou.chasing.demo.load_demo_timeline``, which creates nothing
+    the second time. Returns its summary, or None when the chasing app is absent."""
+    try:
+        from qiantou.chasing.demo import load_demo_timeline
+    except ImportError:
+        return None
+    return load_demo_timeline(now=now)
+
+
 def demo_load(*, day: dt.date | None = None) -> DemoSummary:
     """Load the demo city in one transaction; running it again changes nothing that is already there."""
     summary = DemoSummary()

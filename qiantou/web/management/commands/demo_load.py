@@ -6,11 +6,11 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from qiantou.demo.loader import demo_load
+from qiantou.demo.loader import demo_load, demo_timeline_load
 
 
 class Command(BaseCommand):
-    help = "加载演示数据：青山市单位名录、演示方案、各角色演示用户（可重复执行）。"
+    help = "加载演示数据：青山市单位名录、演示方案、各角色演示用户、催办时间线（可重复执行）。"
 
     def handle(self, *args: Any, **options: Any) -> None:
         summary = demo_load()
@@ -25,3 +25,11 @@ class Command(BaseCommand):
                 f"  用户名 {row['username']:<{width}}  密码 {row['password']}  "
                 f"角色 {row['role']}  单位 {row['unit']}"
             )
+        timeline = demo_timeline_load()
+        if timeline is not None:
+            self.stdout.write(
+                f"演示催办时间线：催办事项 {timeline.items} 项；催办提醒 {timeline.reminders} 条；"
+                f"材料报送要求 {timeline.material_requests} 项。"
+            )
+            for note in timeline.notes:
+                self.stdout.write(f"  {note}")
