@@ -51,11 +51,16 @@ def test_no_template_carries_inline_script_or_handlers() -> None:
     assert offenders == []
 
 
-def test_pages_render_no_inline_script(make_user: Any) -> None:
+def test_pages_render_no_inline_script(make_user: Any, unit: Any) -> None:
+    from qiantou.plans.models import PlanStatus
+    from qiantou.plans.tests.factories import make_plan, make_task
+
+    plan = make_plan(unit, status=PlanStatus.ISSUED, title="图表方案")
+    make_task(plan, no="1", lead=[unit], text="有负荷的任务")
     make_user("page")
     client = Client()
     client.post("/login/", {"username": "page", "password": PASSWORD})
-    for url in ("/", "/plans/", "/plans/tasks/", "/units/", "/accounts/password/"):
+    for url in ("/", "/plans/", "/plans/tasks/", "/units/", "/accounts/password/", "/allocation/load/"):
         body = client.get(url).content.decode()
         assert not INLINE_SCRIPT.search(body), url
         assert "/static/qiantou/app.js" in body and "htmx" in body
