@@ -39,7 +39,8 @@ def _check_manager(actor: Any, plan: Plan) -> None:
 
 
 def _locked_plan(plan: Plan) -> Plan:
-    return Plan.objects.select_for_update(of=("self",)).select_related("lead_unit", "issuing_unit").get(pk=plan.pk)
+    locked = Plan.objects.select_for_update(of=("self",)).select_related("lead_unit", "issuing_unit")
+    return locked.get(pk=plan.pk)
 
 
 def _link(plan: Plan) -> str:
