@@ -99,8 +99,8 @@ class RequestLimitMiddleware:
                 head = upload.read(SNIFF_BYTES)
                 upload.seek(0)
                 reason = check_upload(upload.name or "", head)
-                if reason:
-                    return refuse(request, 400, reason)
+                if reason:  # the API's status for invalid input is 422; a page's is 400
+                    return refuse(request, 422 if is_api(request) else 400, reason)
         return self.get_response(request)
 
 

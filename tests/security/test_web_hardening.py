@@ -120,6 +120,8 @@ def test_executable_uploads_are_refused_whatever_their_name(
     response = client.post("/matching/request/", {"roll": SimpleUploadedFile(name, content)})
     assert response.status_code == 400
     assert "可执行程序或脚本" in response.content.decode() and name in response.content.decode()
+    api = client.post("/api/matching/request", {"roll": SimpleUploadedFile(name, content)})
+    assert api.status_code == 422 and name in api.json()["detail"]  # the API's status for invalid input
 
 
 def test_ordinary_uploads_pass_the_floor(make_user: Any) -> None:
