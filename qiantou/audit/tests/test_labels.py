@@ -114,3 +114,18 @@ def test_trail_page_shows_words_and_keeps_codes() -> None:
     item = client.get(f"/api/audit/events?object_type=plans.plan&object_id={plan.pk}").json()["items"][0]
     assert item["action"] == "plan.create"
     assert item["payload"]["lead_unit_id"] == world.lead.pk
+
+
+@pytest.mark.django_db
+def test_pages_link_the_favicon() -> None:
+    """Every page links an SVG icon that the static files serve (no /favicon.ico 404 per page)."""
+    from django.contrib.staticfiles import finders
+
+    from qiantou.audit.tests.test_access import client_for
+
+    world = make_world()
+    html = client_for(world.handler).get("/").content.decode()
+    match = re.search(r'<link rel="icon" href="([^"]+)" type="image/svg\+xml">', html)
+    assert match and match.group(1).endswith("qiantou/favicon.svg")
+    found = finders.find("qiantou/favicon.svg")
+    assert found and "<svg" in Path(str(found)).read_text("utf-8")
