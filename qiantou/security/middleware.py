@@ -360,8 +360,12 @@ def stamp_ooxml(data: bytes, *, exported_by: str, exported_at: dt.datetime) -> b
                 core,
                 flags=re.S,
             )
+            root = re.search(r"<cp:coreProperties\b[^>]*>", core)
+            if root is None:
+                return None
+            # Declared on the root (a removed element may have carried its own declaration).
             for prefix, uri in _XMLNS.items():
-                if f"xmlns:{prefix}=" not in core:
+                if f"xmlns:{prefix}=" not in root.group(0):
                     core = core.replace("<cp:coreProperties", f'<cp:coreProperties xmlns:{prefix}="{uri}"', 1)
             core = core.replace("</cp:coreProperties>", by + modified + "</cp:coreProperties>")
             out = io.BytesIO()

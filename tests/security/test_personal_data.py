@@ -171,3 +171,34 @@ def test_downloads_are_stamped_and_recorded(make_user: Any) -> None:
     event = AuditEvent.objects.get(action="export.download")
     assert event.actor_id == officer.pk and event.payload["bytes"] == len(response.content)
     assert event.payload["filename"].endswith(".csv")
+
+
+def test_stamping_keeps_the_core_properties_well_formed() -> None:
+    """A producer that declares ``xsi`` only on the element being replaced (seen in our own .docx)."""
+    from lxml import etree
+
+    core = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties"'
+        ' xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/">'
+        "<dc:title>分工方案</dc:title>"
+        '<dcterms:modified xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="dcterms:W3CDTF">'
+        "2020-01-01T00:00:00Z</dcterms:modified></cp:coreProperties>"
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("docProps/core.xml", core)
+    stamped = stamp_ooxml(
+        buffer.getvalue(), exported_by="李四", exported_at=dt.datetime(2026, 1, 2, tzinfo=dt.UTC)
+    )
+    assert stamped is not None
+    with zipfile.ZipFile(io.BytesIO(stamped)) as z:
+        tree = etree.fromstring(z.read("docProps/core.xml"))
+    ns = {
+        "cp": "http://schemas.openxmlformats.org/package/2006/metadata/core-properties",
+        "dcterms": "http://purl.org/dc/terms/",
+    }
+    assert tree.findtext("cp:lastModifiedBy", namespaces=ns) == "李四"
+    assert tree.findtext("dcterms:modified", namespaces=ns) == "2026-01-02T00:00:00Z"
+    assert tree.findtext("{http://purl.org/dc/elements/1.1/}title") == "分工方案"
