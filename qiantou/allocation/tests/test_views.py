@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -36,6 +38,10 @@ def test_load_page_shows_chart_and_table(setup: dict) -> None:
     body = response.content.decode()
     assert response.status_code == 200
     assert "<svg" in body and "江城市财政局" in body
+    # On a phone the table and the chart scroll inside their cards instead of widening the page,
+    # and unit names stay on one line.
+    assert '<div class="table-wrap" id="load-table"><table class="table" style="white-space:nowrap">' in body
+    assert re.search(r'<div class="table-wrap" id="load-chart"><div style="min-width:\d+px"><svg', body)
 
 
 def test_suggest_partial_says_when_printed_lead_differs(setup: dict) -> None:
