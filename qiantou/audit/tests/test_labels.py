@@ -129,3 +129,15 @@ def test_pages_link_the_favicon() -> None:
     assert match and match.group(1).endswith("qiantou/favicon.svg")
     found = finders.find("qiantou/favicon.svg")
     assert found and "<svg" in Path(str(found)).read_text("utf-8")
+
+
+def test_labels_have_english_translations() -> None:
+    """The English catalogue (compiled ``.mo``) covers every audit label and the page's own words."""
+    from qiantou.audit.labels import KEY_LABELS
+
+    with translation.override("en"):
+        for label in (*ACTION_LABELS.values(), *OBJECT_LABELS.values(), *KEY_LABELS.values()):
+            english = translation.gettext(label)
+            assert english != label and english.isascii(), label
+        assert translation.gettext("发起征求意见") == "Open consultation"
+        assert translation.gettext("审计记录") != "审计记录"
