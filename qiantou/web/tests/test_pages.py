@@ -170,7 +170,7 @@ def test_audit_trail_of_a_plan_lists_its_events(city: dict[str, Any]) -> None:
     assert actions.count("task.create") == 13
     assert "plan.status" in actions
     html = response.content.decode()
-    assert "新建方案" in html and "新增任务" in html
+    assert "创建方案" in html and "新增任务" in html
 
 
 def test_language_switch_to_english_and_back(city: dict[str, Any]) -> None:
