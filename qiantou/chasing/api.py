@@ -49,6 +49,7 @@ from qiantou.errors import QiantouError, StateError
 from qiantou.notifications.models import InboxItem
 from qiantou.plans.models import Plan, Task
 from qiantou.units.models import Unit
+from qiantou.workdays import check_date_range
 from qiantou.workdays.recurrence import RecurrenceRule
 
 router = Router(tags=["chasing"])
@@ -293,8 +294,16 @@ def reminder_acknowledge(request: HttpRequest, data: AckIn) -> dict[str, Any]:
 
 @router.get("/calendar/add", response=WorkdayOut)
 def calendar_add(request: HttpRequest, start: dt.date, n: int) -> dict[str, Any]:
-    """The n-th working day after ``start`` (before it when n < 0); 422 when a year is not loaded."""
-    result = _call(lambda: get_calendar().add_working_days(start, n))
+    """The n-th working day after ``start`` (before it when n < 0); 422 when a year is not loaded, when
+    ``start`` lies outside 2000–2100 or |n| exceeds 250 (the page's calculator has the same limits)."""
+
+    def add() -> dt.date:
+        check_date_range(start, "起算日期")
+        if abs(n) > 250:
+            raise services.ChasingError("工作日数应在 -250 至 250 之间。")
+        return get_calendar().add_working_days(start, n)
+
+    result = _call(add)
     return {"start": start, "n": n, "result": result}
 
 

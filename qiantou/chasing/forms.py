@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from qiantou.chasing.models import PetitionKind, PetitionStatus, ProgressStatus
 from qiantou.units.models import Unit
+from qiantou.web.forms import CHOOSE_UNIT, BoundedDateField
 from qiantou.workdays.calendar import HolidayPolicy
 from qiantou.workdays.recurrence import POLICY_LABELS, RULE_KIND_LABELS, RuleKind
 
@@ -33,16 +34,16 @@ class MultipleFileField(forms.FileField):
 
 
 class MaterialRequestForm(forms.Form):
-    unit = forms.ModelChoiceField(Unit.objects.filter(active=True), label=_("报送单位"))
+    unit = forms.ModelChoiceField(
+        Unit.objects.filter(active=True), label=_("报送单位"), empty_label=CHOOSE_UNIT
+    )
     title = forms.CharField(label=_("材料名称"), max_length=255)
     description = forms.CharField(label=_("要求"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
     due_mode = forms.ChoiceField(
         label=_("时限"), choices=[("days", _("N个工作日内")), ("date", _("指定日期"))]
     )
     due_working_days = forms.IntegerField(label=_("工作日数"), min_value=1, max_value=250, required=False)
-    due_date = forms.DateField(
-        label=_("截止日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    due_date = BoundedDateField(label=_("截止日期"), required=False)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -75,8 +76,8 @@ class ReportCycleForm(forms.Form):
     policy = forms.ChoiceField(
         label=_("遇节假日"), choices=[(p.value, POLICY_LABELS[p]) for p in HolidayPolicy]
     )
-    start_date = forms.DateField(label=_("开始日期"), widget=forms.DateInput(attrs={"type": "date"}))
-    end_date = forms.DateField(label=_("结束日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    start_date = BoundedDateField(label=_("开始日期"))
+    end_date = BoundedDateField(label=_("结束日期"))
     lead_working_days = forms.IntegerField(
         label=_("提前几个工作日发起"), initial=5, min_value=0, max_value=60
     )
@@ -113,9 +114,7 @@ class ProgressReportForm(forms.Form):
 class PetitionForm(forms.Form):
     kind = forms.ChoiceField(label=_("类型"), choices=PetitionKind.choices)
     reason = forms.CharField(label=_("理由"), widget=forms.Textarea(attrs={"rows": 3}))
-    requested_due_date = forms.DateField(
-        label=_("申请延至（延期申请）"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    requested_due_date = BoundedDateField(label=_("申请延至（延期申请）"), required=False)
 
 
 class PetitionDecisionForm(forms.Form):
@@ -129,13 +128,9 @@ class PetitionDecisionForm(forms.Form):
         ],
     )
     note = forms.CharField(label=_("意见"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
-    granted_due_date = forms.DateField(
-        label=_("同意延至"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    granted_due_date = BoundedDateField(label=_("同意延至"), required=False)
 
 
 class WorkdayCalcForm(forms.Form):
-    start = forms.DateField(
-        label=_("起算日期"), initial=dt.date.today, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    start = BoundedDateField(label=_("起算日期"), initial=dt.date.today)
     n = forms.IntegerField(label=_("工作日数"), initial=5, min_value=-250, max_value=250)

@@ -49,7 +49,7 @@ from qiantou.errors import QiantouError, StateError
 from qiantou.notifications.services import notify
 from qiantou.plans.models import Plan, PlanStatus, Task, TaskStatus, TaskUnit, TaskUnitRole
 from qiantou.units.models import Unit, UnitKind
-from qiantou.workdays import CalendarYearNotLoaded, RecurrenceRule, WorkingCalendar
+from qiantou.workdays import CalendarYearNotLoaded, RecurrenceRule, WorkingCalendar, check_date_range
 from qiantou.workdays.calendar import chinese_calendar_entries
 from qiantou.workdays.recurrence import occurrences, validate_rule
 
@@ -348,11 +348,14 @@ def material_request_create(
     """催交材料: ask ``unit`` for materials by ``due_date`` or within ``due_working_days`` working days.
 
     Working days count on the official calendar from ``issued_on`` (default today, Asia/Shanghai).
-    Raises :class:`ChasingError` for a missing or past date, and
-    :class:`~qiantou.workdays.CalendarYearNotLoaded` when the date falls in an unloaded year.
+    Raises :class:`ChasingError` for a missing or past date, :class:`~qiantou.workdays.DateOutOfRange`
+    for a date outside 2000–2100, and :class:`~qiantou.workdays.CalendarYearNotLoaded` when the date
+    falls in an unloaded year.
     """
     _require(actor, "chasing.manage_plan", plan)
     now = now or timezone.now()
+    check_date_range(issued_on, "发出日期")
+    check_date_range(due_date, "截止日期")
     issued_on = issued_on or local_date(now)
     title = (title or "").strip()
     if not title:
@@ -591,10 +594,13 @@ def report_cycle_create(
     now: dt.datetime | None = None,
 ) -> ReportCycle:
     """进展报送周期: create a cycle. Raises :class:`~qiantou.workdays.RuleError` for a malformed rule or
-    one that would fire on no working day in [start, end], and
-    :class:`~qiantou.workdays.CalendarYearNotLoaded` when the range reaches an unloaded year.
+    one that would fire on no working day in [start, end], :class:`~qiantou.workdays.DateOutOfRange`
+    for a date outside 2000–2100, and :class:`~qiantou.workdays.CalendarYearNotLoaded` when the range
+    reaches an unloaded year.
     """
     _require(actor, "chasing.manage_plan", plan)
+    check_date_range(start_date, "开始日期")
+    check_date_range(end_date, "结束日期")
     if task is not None and task.plan_id != plan.pk:
         raise ChasingError("所选任务不属于该方案。")
     parsed = RecurrenceRule.from_dict(rule)
@@ -755,6 +761,7 @@ def petition_raise(
     if kind == PetitionKind.EXTENSION:
         if requested_due_date is None:
             raise ChasingError("延期申请须写明申请延至的日期。")
+        check_date_range(requested_due_date, "申请延至的日期")
         if requested_due_date <= item.due_date:
             raise ChasingError(f"申请延至的日期应晚于原截止日期 {item.due_date}。")
         get_calendar().check_year(requested_due_date)
@@ -833,6 +840,7 @@ def petition_decide(
         new_due = granted_due_date or petition.requested_due_date
         if new_due is None or new_due <= item.due_date:
             raise ChasingError("同意延期须给出晚于原截止日期的新日期。")
+        check_date_range(new_due, "同意延至的日期")
         get_calendar().check_year(new_due)
     with transaction.atomic():
         previous = petition.status

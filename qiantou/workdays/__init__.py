@@ -7,20 +7,28 @@ Asking about a year it does not hold raises :class:`CalendarYearNotLoaded` — n
 """
 
 from qiantou.workdays.calendar import (
+    EARLIEST_DATE,
+    LATEST_DATE,
     CalendarYearNotLoaded,
+    DateOutOfRange,
     HolidayPolicy,
     WorkingCalendar,
+    check_date_range,
     chinese_calendar_years,
     from_chinese_calendar,
 )
 from qiantou.workdays.recurrence import RecurrenceRule, RuleError, occurrences, parse_working_days_text
 
 __all__ = [
+    "EARLIEST_DATE",
+    "LATEST_DATE",
     "CalendarYearNotLoaded",
+    "DateOutOfRange",
     "HolidayPolicy",
     "RecurrenceRule",
     "RuleError",
     "WorkingCalendar",
+    "check_date_range",
     "chinese_calendar_years",
     "from_chinese_calendar",
     "occurrences",

@@ -19,6 +19,37 @@ ONE_DAY = dt.timedelta(days=1)
 #: Longest stretch of consecutive rest days we accept before suspecting a broken calendar (the longest
 #: official break, the Spring Festival plus weekends, is 9 days; 2020 had 10).
 MAX_REST_RUN = 31
+#: The range of dates the platform accepts anywhere a user types one (deadlines, cycles, calculators).
+#: Plans concern the present and the near future; a year like 1900 or 9999 is a typing error, and near
+#: ``date.max`` any day arithmetic overflows.
+EARLIEST_DATE = dt.date(2000, 1, 1)
+LATEST_DATE = dt.date(2100, 12, 31)
+
+
+class DateOutOfRange(QiantouError):
+    """A date lies outside :data:`EARLIEST_DATE` – :data:`LATEST_DATE`; the message names the field."""
+
+    def __init__(self, day: dt.date, label: str = "日期") -> None:
+        self.day = day
+        self.label = label
+        super().__init__(
+            f"{label}“{day.isoformat()}”超出允许范围，"
+            f"应在 {EARLIEST_DATE.year}年至 {LATEST_DATE.year}年之间。"
+        )
+
+
+def check_date_range(day: dt.date | None, label: str = "日期") -> None:
+    """Raise :class:`DateOutOfRange` unless ``day`` (when given) lies in EARLIEST_DATE–LATEST_DATE."""
+    if day is not None and not EARLIEST_DATE <= day <= LATEST_DATE:
+        raise DateOutOfRange(day, label)
+
+
+def _step(day: dt.date, delta: dt.timedelta) -> dt.date:
+    """``day + delta``; past the representable range it names the (never loadable) year instead."""
+    try:
+        return day + delta
+    except OverflowError:
+        raise DateOutOfRange(day) from None
 
 
 class CalendarYearNotLoaded(QiantouError):
@@ -89,20 +120,20 @@ class WorkingCalendar:
 
     def next_working_day(self, day: dt.date, *, include_self: bool = False) -> dt.date:
         """The first working day after ``day`` (or ``day`` itself when ``include_self`` and it works)."""
-        current = day if include_self else day + ONE_DAY
+        current = day if include_self else _step(day, ONE_DAY)
         for _ in range(MAX_REST_RUN + 1):
             if self.is_working_day(current):
                 return current
-            current += ONE_DAY
+            current = _step(current, ONE_DAY)
         raise ValueError(f"no working day within {MAX_REST_RUN} days after {day}: the calendar looks broken")
 
     def previous_working_day(self, day: dt.date, *, include_self: bool = False) -> dt.date:
         """The last working day before ``day`` (or ``day`` itself when ``include_self`` and it works)."""
-        current = day if include_self else day - ONE_DAY
+        current = day if include_self else _step(day, -ONE_DAY)
         for _ in range(MAX_REST_RUN + 1):
             if self.is_working_day(current):
                 return current
-            current -= ONE_DAY
+            current = _step(current, -ONE_DAY)
         raise ValueError(f"no working day within {MAX_REST_RUN} days before {day}: the calendar looks broken")
 
     def add_working_days(self, start: dt.date, n: int) -> dt.date:
@@ -129,11 +160,14 @@ class WorkingCalendar:
         if end < start:
             return -self.working_days_between(end, start)
         count = 0
-        current = start + ONE_DAY
+        self.check_year(end)  # fail at once, not after walking every day up to an unloaded year
+        current = _step(start, ONE_DAY)
         while current <= end:
             if self.is_working_day(current):
                 count += 1
-            current += ONE_DAY
+            if current == end:
+                break
+            current = _step(current, ONE_DAY)
         return count
 
     def roll(self, day: dt.date, policy: HolidayPolicy | str) -> dt.date | None:

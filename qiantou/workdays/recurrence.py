@@ -16,7 +16,11 @@ from enum import StrEnum
 from typing import Any
 
 from qiantou.errors import QiantouError
-from qiantou.workdays.calendar import HolidayPolicy, WorkingCalendar
+from qiantou.workdays.calendar import (
+    HolidayPolicy,
+    WorkingCalendar,
+    check_date_range,
+)
 
 
 class RuleError(QiantouError):
@@ -142,7 +146,9 @@ def _day_in_month(year: int, month: int, day: int) -> dt.date:
 def _nominal_days(rule: RecurrenceRule, start: dt.date, end: dt.date) -> list[tuple[str, dt.date]]:
     out: list[tuple[str, dt.date]] = []
     # Widen by a month each side so a day rolled back across the range's start is still considered.
-    lo, hi = start - dt.timedelta(days=31), end + dt.timedelta(days=31)
+    margin = dt.timedelta(days=31)
+    lo = start - margin if start > dt.date.min + margin else dt.date.min
+    hi = end + margin if end < dt.date.max - margin else dt.date.max
     if rule.kind is RuleKind.MONTHLY:
         y, m = lo.year, lo.month
         while (y, m) <= (hi.year, hi.month):
@@ -169,8 +175,11 @@ def occurrences(
 ) -> list[Occurrence]:
     """Every occurrence whose nominal day lies in [start, end], due dates on working days.
 
-    Raises :class:`~qiantou.workdays.CalendarYearNotLoaded` when the range reaches an unloaded year.
+    Raises :class:`~qiantou.workdays.CalendarYearNotLoaded` when the range reaches an unloaded year and
+    :class:`~qiantou.workdays.DateOutOfRange` when a bound lies outside EARLIEST_DATE–LATEST_DATE.
     """
+    check_date_range(start, "开始日期")
+    check_date_range(end, "结束日期")
     if end < start:
         raise RuleError(f"报送周期的结束日期 {end} 早于开始日期 {start}")
     result: list[Occurrence] = []
