@@ -29,6 +29,7 @@ from qiantou.chasing.models import (
     ReportRequest,
 )
 from qiantou.plans.models import Plan, Task, TaskStatus
+from qiantou.plans.selectors import plan_binds
 from qiantou.units.models import Unit
 from qiantou.workdays import CalendarYearNotLoaded, WorkingCalendar
 
@@ -76,7 +77,9 @@ def _due_and_done(item: Any) -> tuple[dt.date | None, bool, int | None]:
     if isinstance(item, ChaseItem):
         return item.due_date, item.state != ItemState.OPEN, item.plan_id
     if isinstance(item, Task):
-        return item.deadline, item.status != TaskStatus.OPEN, item.plan_id
+        # A task of a plan not yet issued binds nobody: no red or yellow light before the plan is issued.
+        done = item.status != TaskStatus.OPEN or not plan_binds(item.plan.status)
+        return item.deadline, done, item.plan_id
     if isinstance(item, MaterialRequest):
         done = item.status in (MaterialStatus.SUBMITTED, MaterialStatus.ACCEPTED, MaterialStatus.CANCELLED)
         return item.due_date, done, item.plan_id
@@ -94,8 +97,8 @@ def status_light(
 ) -> Light:
     """The light of a task, chase item, material request or report request on ``today``.
 
-    Done (or without a deadline) → green; past due and not done → red; due within
-    ``warning_working_days`` working days (the plan's ladder setting, default 3) → yellow.
+    Done (or without a deadline, or a task of a plan not yet issued) → green; past due and not done →
+    red; due within ``warning_working_days`` working days (the plan's ladder setting, default 3) → yellow.
     Raises :class:`~qiantou.workdays.CalendarYearNotLoaded` only when the answer depends on an
     unloaded year.
     """

@@ -10,7 +10,7 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,6 +20,32 @@ from qiantou.plans.models import Plan, PlanStatus, Task, TaskStatus, TaskUnit, T
 from qiantou.plans.rules import CIRCULATED_STATUSES
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+#: Plans whose tasks bind the named units, so that a passed deadline makes a task overdue. A draft, or a
+#: plan still in consultation or approval, binds nobody yet (its deadlines are proposals and an imported
+#: draft often carries last year's dates); a closed plan's work is over.
+BINDING_PLAN_STATUSES = frozenset({PlanStatus.ISSUED})
+
+
+def plan_binds(plan_status: str) -> bool:
+    """True when tasks of a plan in ``plan_status`` bind their units (overdue and lights apply)."""
+    return plan_status in BINDING_PLAN_STATUSES
+
+
+def overdue_q(day: dt.date, prefix: str = "") -> Q:
+    """The condition "open, deadline before ``day``, plan issued" on Task (``prefix`` e.g. "task__")."""
+    return Q(
+        **{
+            f"{prefix}status": TaskStatus.OPEN,
+            f"{prefix}deadline__lt": day,
+            f"{prefix}plan__status__in": list(BINDING_PLAN_STATUSES),
+        }
+    )
+
+
+def is_overdue(status: str, deadline: dt.date | None, plan_status: str, day: dt.date) -> bool:
+    """The row form of :func:`overdue_q`: an open task of an issued plan whose deadline has passed."""
+    return status == TaskStatus.OPEN and deadline is not None and deadline < day and plan_binds(plan_status)
 
 
 def today() -> dt.date:
@@ -103,8 +129,9 @@ def task_list_for(
     """Tasks ``user`` may see, in plan then printed order, filtered.
 
     ``plan``: a Plan or its id; ``unit``: a Unit or its id — tasks naming that unit (lead or
-    cooperating); ``status``: a ``TaskStatus`` value; ``overdue``: True for open tasks whose deadline
-    is before today (Asia/Shanghai), False for the others; ``q``: a substring of the number or text.
+    cooperating); ``status``: a ``TaskStatus`` value; ``overdue``: True for open tasks of issued plans
+    whose deadline is before today (Asia/Shanghai), False for the others (a draft's tasks are never
+    overdue); ``q``: a substring of the number or text.
     """
     qs = Task.objects.all()
     visible = _visible_task_q(user)
@@ -118,7 +145,7 @@ def task_list_for(
     if status:
         qs = qs.filter(status=status)
     if overdue is not None:
-        late = Q(status=TaskStatus.OPEN, deadline__lt=today())
+        late = overdue_q(today())
         qs = qs.filter(late) if overdue else qs.exclude(late)
     if q:
         q = q.strip()
@@ -175,16 +202,14 @@ def task_rows(tasks: QuerySet[Task]) -> list[dict[str, Any]]:
     (``[{"unit_id", "name", "printed_name", "resolution"}]`` in printed order) and ``overdue``.
     No model instances are built, so a page of 50 costs little beyond the queries.
     """
-    rows = list(tasks.values(*TASK_ROW_FIELDS))
+    rows = list(tasks.values(*TASK_ROW_FIELDS, row_plan_status=F("plan__status")))
     if not rows:
         return rows
     by_id: dict[int, dict[str, Any]] = {}
     day = today()
     for row in rows:
         row["weight"] = float(row["weight"])
-        row["overdue"] = (
-            row["status"] == TaskStatus.OPEN and row["deadline"] is not None and row["deadline"] < day
-        )
+        row["overdue"] = is_overdue(row["status"], row["deadline"], row.pop("row_plan_status"), day)
         row["lead_units"], row["cooperating_units"], row["generic_units"] = [], [], []
         by_id[row["id"]] = row
     key: dict[str, str] = {
@@ -221,7 +246,8 @@ def plan_task_tree(plan: Plan, user: Any) -> list[dict[str, Any]]:
     """The plan's visible tasks as a tree for the plan page, in printed order, in two queries.
 
     Each node: ``{"task": Task, "lead_units": [TaskUnit], "cooperating_units": [TaskUnit],
-    "generic_units": [TaskUnit], "overdue": bool, "depth": int, "children": [node]}``. A task whose
+    "generic_units": [TaskUnit], "overdue": bool, "plan_status": str, "depth": int, "children": [node]}``.
+    A task whose
     parent is hidden (restricted) is shown at the top level rather than dropped.
     """
     tasks = list(with_units(task_list_for(user, plan=plan)))
@@ -234,7 +260,8 @@ def plan_task_tree(plan: Plan, user: Any) -> list[dict[str, Any]]:
             "lead_units": units[TaskUnitRole.LEAD],
             "cooperating_units": units[TaskUnitRole.COOPERATING],
             "generic_units": units[TaskUnitRole.GENERIC],
-            "overdue": task.status == TaskStatus.OPEN and task.deadline is not None and task.deadline < day,
+            "overdue": is_overdue(task.status, task.deadline, plan.status, day),
+            "plan_status": plan.status,
             "depth": 0,
             "children": [],
         }
@@ -266,7 +293,7 @@ def unit_task_counts_for(user: Any) -> dict[str, int]:
     """Counts for a home page: the user's unit's visible open and overdue tasks, as lead and as cooperating.
 
     Keys: ``lead_open``, ``lead_overdue``, ``cooperating_open``, ``cooperating_overdue``; all zero
-    for users without a unit or without business visibility.
+    for users without a unit or without business visibility. Overdue counts only issued plans' tasks.
     """
     counts = {"lead_open": 0, "lead_overdue": 0, "cooperating_open": 0, "cooperating_overdue": 0}
     unit_id = getattr(user, "unit_id", None)
@@ -277,7 +304,7 @@ def unit_task_counts_for(user: Any) -> dict[str, int]:
     for role, prefix in ((TaskUnitRole.LEAD, "lead"), (TaskUnitRole.COOPERATING, "cooperating")):
         named = TaskUnit.objects.filter(task_id=OuterRef("pk"), unit_id=unit_id, role=role)
         agg = base.filter(Exists(named)).aggregate(
-            open=Count("pk"), overdue=Count("pk", filter=Q(deadline__lt=day))
+            open=Count("pk"), overdue=Count("pk", filter=overdue_q(day))
         )
         counts[f"{prefix}_open"] = agg["open"] or 0
         counts[f"{prefix}_overdue"] = agg["overdue"] or 0

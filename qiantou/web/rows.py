@@ -78,7 +78,7 @@ class TaskRowRenderer:
         """One ``<tr>`` of the plan page for a node of ``plan_task_tree`` (with ``mine`` set)."""
         task = node["task"]
         lb = self.labels
-        css, light = task_light(task, self.day)
+        css, light = task_light(task, self.day, plan_status=node["plan_status"])
         classes = f"depth-{node['depth']}" + (" mine" if node.get("mine") else "")
         warnings = ""
         if task.warnings:

@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models import Count, F, Q
 
 from qiantou.plans.models import Plan, Task, TaskStatus, TaskUnit, TaskUnitRole
-from qiantou.plans.selectors import plan_list_for, task_list_for, today
+from qiantou.plans.selectors import is_overdue, overdue_q, plan_binds, plan_list_for, task_list_for, today
 from qiantou.units.models import Unit
 
 
@@ -32,7 +32,8 @@ def overdue_by_unit_for(user: Any, *, plans: Any = None, limit: int = 20) -> lis
 
 
 def plan_task_counts_for(user: Any, plan_ids: list[int]) -> dict[int, dict[str, int]]:
-    """Per plan: ``{"total", "open", "overdue", "done"}`` over the tasks ``user`` may see."""
+    """Per plan: ``{"total", "open", "overdue", "done"}`` over the tasks ``user`` may see (overdue: only
+    for issued plans)."""
     day = today()
     rows = (
         task_list_for(user)
@@ -42,7 +43,7 @@ def plan_task_counts_for(user: Any, plan_ids: list[int]) -> dict[int, dict[str, 
         .annotate(
             total=Count("pk"),
             open=Count("pk", filter=Q(status=TaskStatus.OPEN)),
-            overdue=Count("pk", filter=Q(status=TaskStatus.OPEN, deadline__lt=day)),
+            overdue=Count("pk", filter=overdue_q(day)),
             done=Count("pk", filter=Q(status=TaskStatus.DONE)),
         )
     )
@@ -67,7 +68,8 @@ def plans_with_counts(user: Any, plans: list[Plan]) -> list[dict[str, Any]]:
 def unit_tasks_for(user: Any, *, limit: int = 50) -> list[dict[str, Any]]:
     """The user's unit's open visible tasks, earliest deadline first (undated last).
 
-    Each row: ``{"task": Task, "role": "lead"|"cooperating"|"generic", "overdue": bool, "due_soon": bool}``.
+    Each row: ``{"task": Task, "role": "lead"|"cooperating"|"generic", "overdue": bool, "due_soon": bool}``;
+    a task of a plan not yet issued is neither overdue nor due soon.
     """
     unit_id = getattr(user, "unit_id", None)
     if unit_id is None:
@@ -89,8 +91,8 @@ def unit_tasks_for(user: Any, *, limit: int = 50) -> list[dict[str, Any]]:
         {
             "task": t,
             "role": roles.get(t.pk, TaskUnitRole.GENERIC),
-            "overdue": t.deadline is not None and t.deadline < day,
-            "due_soon": t.deadline is not None and day <= t.deadline <= soon,
+            "overdue": is_overdue(t.status, t.deadline, t.plan.status, day),
+            "due_soon": t.deadline is not None and day <= t.deadline <= soon and plan_binds(t.plan.status),
         }
         for t in tasks
     ]
@@ -142,8 +144,8 @@ def plan_rows_for(plan: Plan, user: Any) -> list[dict[str, Any]]:
     """The plan's tasks ``user`` may see, depth-first in printed order, for the plan page.
 
     The same nodes as ``flatten_tree(plan_task_tree(plan, user))`` — ``{"task", "lead_units",
-    "cooperating_units", "generic_units", "overdue", "depth", "mine"}`` — but read with ``values()``
-    (a 500-task plan in ~20 ms instead of ~200 ms). Scoping is ``task_list_for``'s; a task whose
+    "cooperating_units", "generic_units", "overdue", "plan_status", "depth", "mine"}`` — but read with
+    ``values()`` (a 500-task plan in ~20 ms instead of ~200 ms). Scoping is ``task_list_for``'s; a task whose
     parent is hidden is shown at the top level. ``mine``: the user's unit is named on the task.
     """
     tasks_qs = task_list_for(user, plan=plan)
@@ -186,7 +188,6 @@ def plan_rows_for(plan: Plan, user: Any) -> list[dict[str, Any]]:
         roles.setdefault(role, []).append(NamedUnit(unit_id, ref, role, position, printed_name))
     day = today()
     empty: dict[str, list[NamedUnit]] = {r: [] for r in role_names}
-    open_status = str(TaskStatus.OPEN)
     nodes: dict[int, dict[str, Any]] = {}
     children: dict[int | None, list[int]] = {}
     for task in tasks:
@@ -196,7 +197,8 @@ def plan_rows_for(plan: Plan, user: Any) -> list[dict[str, Any]]:
             "lead_units": roles["lead"],
             "cooperating_units": roles["cooperating"],
             "generic_units": roles["generic"],
-            "overdue": task.status == open_status and task.deadline is not None and task.deadline < day,
+            "overdue": is_overdue(task.status, task.deadline, plan.status, day),
+            "plan_status": plan.status,
             "mine": task.pk in mine,
             "depth": 0,
         }

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from qiantou.plans.models import TaskStatus
-from qiantou.plans.selectors import today
+from qiantou.plans.selectors import plan_binds, today
 
 register = template.Library()
 
@@ -18,12 +18,21 @@ register = template.Library()
 DUE_SOON_DAYS = 7
 
 
-def task_light(task: Any, day: dt.date | None = None) -> tuple[str, str]:
-    """The status light of a task: ``(css_suffix, label)`` — red overdue, yellow due soon, green, done."""
+def task_light(task: Any, day: dt.date | None = None, *, plan_status: str | None = None) -> tuple[str, str]:
+    """The status light of a task: ``(css_suffix, label)`` — red overdue, yellow due soon, green, done.
+
+    Only tasks of an issued plan are lit: a draft (or a plan in consultation or approval) binds nobody
+    yet, so its tasks show a grey "方案未印发" whatever their dates. ``plan_status`` defaults to
+    ``task.plan.status`` (callers pass it when they read tasks without their plan).
+    """
     if task.status == TaskStatus.DONE:
         return "done", _("已完成")
     if task.status == TaskStatus.CANCELLED:
         return "done", _("已撤销")
+    if plan_status is None:
+        plan_status = task.plan.status
+    if not plan_binds(plan_status):
+        return "done", _("方案未印发")
     day = day or today()
     if task.deadline is None:
         return "green", _("办理中")
