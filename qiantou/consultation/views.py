@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from qiantou.consultation import exports, selectors, services
 from qiantou.consultation.diff import version_diff
+from qiantou.consultation.forms import TASK_TEXT_MAX, TaskEditForm
 from qiantou.consultation.models import Comment, Disposition, Response, RoundStatus
 from qiantou.consultation.rules import may_comment_, round_manager_
 from qiantou.errors import ConflictError, QiantouError
@@ -29,6 +30,7 @@ from qiantou.plans.rules import plan_editor_
 from qiantou.plans.selectors import task_get_for, task_units_by_role, today, with_units
 from qiantou.plans.services import task_update
 from qiantou.units.models import Unit
+from qiantou.workdays import EARLIEST_DATE, LATEST_DATE
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -311,25 +313,30 @@ def task_edit(request: HttpRequest, pk: int) -> HttpResponse:
     back = reverse("consultation:plan", args=[plan.pk])
     units = task_units_by_role(task)
     if request.method == "POST":
+        if not plan_editor_(user, plan):
+            messages.error(request, _("只有牵头单位的经办人或单位负责人可以修改任务。"))
+            return render(request, "consultation/task_edit.html", _task_ctx(task, plan, units), status=403)
+        form = TaskEditForm(request.POST)
+        if not form.is_valid():
+            if form.stale():  # not the number the page carried: treat it as a page gone stale
+                messages.error(request, _("该任务已被他人修改，您看到的不是最新内容。请刷新后重新编辑。"))
+                ctx = _task_ctx(task, plan, units)
+                return render(request, "consultation/task_edit.html", ctx, status=409)
+            for message in form.messages():
+                messages.error(request, message)
+            ctx = _task_ctx(task, plan, units) | {"posted": request.POST}
+            return render(request, "consultation/task_edit.html", ctx, status=422)
         try:
             coop_ids = [int(u) for u in request.POST.getlist("cooperating_units") if u.isdigit()]
-            deadline_raw = request.POST.get("deadline", "").strip()
-            fields: dict[str, Any] = {
-                "text": request.POST.get("text", ""),
-                "deadline_text": request.POST.get("deadline_text", "").strip(),
-                "deadline": dt.date.fromisoformat(deadline_raw) if deadline_raw else None,
-            }
             coop = list(Unit.objects.filter(pk__in=coop_ids, active=True))
             coop.sort(key=lambda u: coop_ids.index(u.pk))
             task_update(
                 actor=user,
                 task=task,
-                lock_version=int(request.POST.get("lock_version", "-1")),
+                lock_version=form.cleaned_data["lock_version"],
                 cooperating_units=coop,
-                **fields,
+                **form.cleaned(),
             )
-        except ValueError:
-            return _fail(request, ValidationError(_("日期格式不正确。")), request.path)
         except (QiantouError, ValidationError, PermissionDenied) as exc:
             messages.error(request, _message(exc))
             status = (
@@ -351,4 +358,7 @@ def _task_ctx(task: Task, plan: Any, units: dict[str, Any]) -> dict[str, Any]:
         "frozen": plan.status != PlanStatus.DRAFT,
         "cooperating_ids": [tu.unit_id for tu in units["cooperating"] if tu.unit_id],
         "all_units": Unit.objects.filter(active=True).exclude(kind="group").order_by("code"),
+        "text_max": TASK_TEXT_MAX,
+        "date_min": EARLIEST_DATE.isoformat(),
+        "date_max": LATEST_DATE.isoformat(),
     }
