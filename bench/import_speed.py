@@ -45,6 +45,24 @@ def prose_text(lines: int) -> bytes:
     return "\n".join(out).encode("utf-8")
 
 
+def long_line_text(size: int) -> bytes:
+    """One line of ``size`` bytes: an item, then field after field (牵头单位：…；配合单位：…；完成时限：…).
+
+    Reading a field key once asked for the bracket depth from the start of the line: quadratic.
+    """
+    head = "一、建立重点工作协同推进机制。"
+    parts = [head]
+    n = len(head.encode("utf-8"))
+    i = 0
+    while n < size:
+        coop = UNITS[i % len(UNITS)]
+        piece = f"牵头单位：市财政局；配合单位：市民政局、{coop}；完成时限：2026年{i % 12 + 1}月底前；"
+        parts.append(piece)
+        n += len(piece.encode("utf-8"))
+        i += 1
+    return "".join(parts).encode("utf-8")
+
+
 def build_docx(tasks: int) -> bytes:
     """A .docx with ``tasks`` task paragraphs."""
     import docx
@@ -206,6 +224,13 @@ def main() -> None:
             path.write_bytes(prose_text(lines))
             r = child(root, path, timeout=min(args.timeout, 120))
             print(f"    {lines} lines: {r}")
+
+        print("  one long line (a single paragraph of fields; seconds should grow linearly):")
+        for kb in (240, 1024):
+            path = d / f"line{kb}.txt"
+            path.write_bytes(long_line_text(kb * 1024))
+            r = child(root, path, timeout=min(args.timeout, 120))
+            print(f"    {kb} KB single line: {r}")
 
         if not args.quick:
             big = d / "big.txt"

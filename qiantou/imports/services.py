@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from qiantou.accounts.rules import is_editor_role_
 from qiantou.errors import StateError
 from qiantou.imports.models import ImportUpload
+from qiantou.planparse.document import warning_text
 from qiantou.plans.importing import ImportPreview, plan_import, plan_import_preview, plan_import_replaceable
 from qiantou.plans.models import Plan
 from qiantou.plans.rules import plan_editor_
@@ -77,9 +78,9 @@ def preview_as_json(preview: ImportPreview) -> dict[str, Any]:
     return {
         "title": plan.title,
         "doc_number": plan.doc_number,
-        "lead_rule": plan.lead_rule,
+        "lead_rule": warning_text(plan.lead_rule) if plan.lead_rule else None,
         "year": plan.year,
-        "warnings": plan.warnings,
+        "warnings": [warning_text(w) for w in plan.warnings],
         "tasks": [
             {
                 "no": t.no,
@@ -92,7 +93,7 @@ def preview_as_json(preview: ImportPreview) -> dict[str, Any]:
                 "deadline_text": t.deadline.text,
                 "deadline_kind": t.deadline.kind,
                 "deadline": t.deadline.date.isoformat() if t.deadline.date else None,
-                "warnings": t.warnings,
+                "warnings": [warning_text(w) for w in t.warnings],
             }
             for t in plan.tasks
         ],

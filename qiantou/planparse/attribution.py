@@ -15,6 +15,7 @@ Rules (from the labelled fixtures' README, "Rules used to assign units", and the
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -30,6 +31,7 @@ __all__ = [
     "parse_fields",
     "split_top",
     "split_units",
+    "take_deadlines",
 ]
 
 OPENERS = {
@@ -317,6 +319,18 @@ def split_units(text: str, *, newline_separates: bool = False) -> tuple[list[str
     return [u for u in units if u], generic
 
 
+def take_deadlines(units: list[str]) -> tuple[list[str], list[str]]:
+    """Split list items that read as completion times off a unit list: ``(units, deadlines)``.
+
+    ``配合单位：市司法局；2026年6月底前`` lists the time limit with the units; it is never a unit.
+    """
+    kept: list[str] = []
+    found: list[str] = []
+    for u in units:
+        (found if looks_like_deadline(u) else kept).append(u)
+    return kept, found
+
+
 def _looks_like_name_with_deng(token: str) -> bool:
     # 等 inside a name (市高等教育局…): what follows 等 is neither empty, a conjunction nor a generic tail.
     m = _DENG_RE.match(token)
@@ -436,29 +450,44 @@ class Attribution:
 _ALIAS_RE = re.compile(r"^(?:以下|下文|下)?(?:统称|简称|合称)[“\"「]?(?P<alias>.+?)[”\"」]?$")
 
 
+_ALIAS_LOOKBACK = 120  # a unit name is at most 40 characters: look no further back for the aliased name
+
+
 def _strip_aliases(text: str, attr: Attribution) -> str:
     """Remove ``（以下统称X）`` / ``（以下简称X）`` and record X → the name it follows."""
-    out = text
-    for g in reversed(bracket_groups(text)):
+    pieces: list[str] = []
+    last = 0
+    for g in bracket_groups(text):
         m = _ALIAS_RE.match(g.content.strip())
         if not m:
             continue
-        before = text[: g.start]
+        # Only the text just before the bracket can hold the name (splitting all of it again for
+        # every alias was quadratic on a long line).
+        before = text[max(0, g.start - _ALIAS_LOOKBACK) : g.start]
         tokens = split_top(_protect_levels(before), "、，,；;：:")
         full = _clean_token(tokens[-1].replace(_PROTECT, "、")) if tokens else ""
         if full:
             attr.aliases[_clean_token(m["alias"])] = full
-        out = out[: g.start] + out[g.end :]
-    return out
+        pieces.append(text[last : g.start])
+        last = g.end
+    if not pieces:
+        return text
+    pieces.append(text[last:])
+    return "".join(pieces)
 
 
 def _strip_rule_groups(text: str) -> str:
     """Remove nested brackets that only state the lead rule or an alias."""
-    out = text
-    for g in reversed(bracket_groups(text)):
+    pieces: list[str] = []
+    last = 0
+    for g in bracket_groups(text):
         if _RULE_RE.search(g.content):
-            out = out[: g.start] + out[g.end :]
-    return out
+            pieces.append(text[last : g.start])
+            last = g.end
+    if not pieces:
+        return text
+    pieces.append(text[last:])
+    return "".join(pieces)
 
 
 def parse_fields(text: str) -> list[tuple[str, str]]:
@@ -466,7 +495,9 @@ def parse_fields(text: str) -> list[tuple[str, str]]:
 
     Text before the first key comes as ``("", text)``.
     """
-    keys = [m for m in _KEY_RE.finditer(text) if _depth_at(text, m.start()) == 0]
+    matches = list(_KEY_RE.finditer(text))
+    depths = _depths_at(text, [m.start() for m in matches])
+    keys = [m for m, depth in zip(matches, depths, strict=True) if depth == 0]
     # A key must start the text or follow a separator: "有关责任单位：" inside prose is not a field.
     keys = [m for m in keys if m.start() == 0 or text[m.start() - 1] in "，,；;。 \u3000（(【[〔:：、\t"]
     if not keys:
@@ -482,14 +513,26 @@ def parse_fields(text: str) -> list[tuple[str, str]]:
     return out
 
 
-def _depth_at(text: str, pos: int) -> int:
+def _depths_at(text: str, positions: list[int]) -> list[int]:
+    """Bracket depth of ``text`` just before each of the (ascending) ``positions``, in one pass.
+
+    One scan over the bracket characters for all positions: asking from the start of the text for
+    every field key was quadratic on a long line holding many keys.
+    """
+    out: list[int] = []
     depth = 0
-    for ch in text[:pos]:
-        if ch in OPENERS:
-            depth += 1
-        elif ch in CLOSERS and depth:
-            depth -= 1
-    return depth
+    brackets = _BRACKET_CHAR_RE.finditer(text)
+    pending = next(brackets, None)
+    for pos in positions:
+        while pending is not None and pending.start() < pos:
+            ch = pending.group()
+            if ch in OPENERS:
+                depth += 1
+            elif depth:
+                depth -= 1
+            pending = next(brackets, None)
+        out.append(depth)
+    return out
 
 
 def parse_attribution(
@@ -523,6 +566,7 @@ def _parse_attribution(text: str, *, strict: bool, newline_separates: bool) -> A
     fields = parse_fields(text)
     if fields:
         attr.fields = True
+        listed_deadlines: list[str] = []  # times printed inside a unit list: used unless a field says
         for role, value in fields:
             if role == "":
                 sub = _narrative(value, strict=False, newline_separates=newline_separates)
@@ -547,6 +591,8 @@ def _parse_attribution(text: str, *, strict: bool, newline_separates: bool) -> A
                     attr.truncated = True
                 units, generic = split_units(value, newline_separates=newline_separates)
                 units = [u for u in units if not _is_rule_piece(u)]
+                units, times = take_deadlines(units)
+                listed_deadlines += times
                 attr.generic += generic
                 tagged, units = pop_lead_tags(units)
                 if tagged and role != "lead":
@@ -562,6 +608,8 @@ def _parse_attribution(text: str, *, strict: bool, newline_separates: bool) -> A
                     attr.explicit = True
                 else:
                     attr.responsible += units
+        if listed_deadlines and not attr.deadline:
+            attr.deadline = listed_deadlines[0]
         if not attr.has_units and not attr.deadline:
             return None
         return attr
@@ -577,9 +625,14 @@ def _is_truncated(value: str) -> bool:
     return bool(re.search(r"(?:……|…|\.{3,}|⋯)\s*$", value.strip()))
 
 
+_HUITONG_TRIES = 3
+
+
 def _huitong(piece: str) -> tuple[list[str], list[str], list[str]] | None:
     """``由X会同Y负责`` → (leads, cooperating, generic); None when no 会同 split yields unit lists."""
-    for m in re.finditer("会同", piece):
+    # Only the first few 会同: trying every one splits the rest of the piece again each time
+    # (quadratic on a long piece), and a real clause has its 会同 near the start.
+    for m in itertools.islice(re.finditer("会同", piece), _HUITONG_TRIES):
         left = _clean_token(piece[: m.start()])
         right = piece[m.end() :]
         right = re.sub(r"(?:共同|联合|一起)?(?:负责|落实|实施|推进|办理|研究|制定)$", "", right)
@@ -620,6 +673,9 @@ def _narrative(text: str, *, strict: bool, newline_separates: bool = False) -> A
                 break
         if role:
             units, generic = split_units(rest, newline_separates=newline_separates)
+            units, times = take_deadlines(units)
+            if times:
+                attr.deadline = attr.deadline or times[0]
             if not units and not generic:
                 ok = False
                 continue
@@ -652,6 +708,12 @@ def _narrative(text: str, *, strict: bool, newline_separates: bool = False) -> A
             attr.deadline = attr.deadline or p
             continue
         units, generic = split_units(p, newline_separates=newline_separates)
+        units, times = take_deadlines(units)
+        if times:
+            # "市财政局、市民政局、2026年底前": the time limit closes the unit list.
+            attr.deadline = attr.deadline or times[0]
+            if not units and not generic:
+                continue
         tagged, units = pop_lead_tags(units)
         if tagged:
             attr.leads += tagged

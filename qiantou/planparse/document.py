@@ -3,8 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+_CODE_RE = re.compile(r"^[a-z][a-z_]*：")
+
+
+def warning_text(warning: str) -> str:
+    """A parser warning as a person reads it: ``"odd_unit_name：“X”不像单位名称"`` → ``"“X”不像单位名称"``.
+
+    The parser prefixes its warnings (and the lead rule) with a code for programs (``qiantou parse
+    --json``); what the import stores and shows to people is the Chinese explanation only.
+    """
+    return _CODE_RE.sub("", warning, count=1)
 
 
 class PlanFileError(Exception):

@@ -8,6 +8,7 @@ item (牵头单位：/配合单位：/完成时限：…), in a narrative clause
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -25,9 +26,10 @@ from qiantou.planparse.attribution import (
     parse_fields,
     split_top,
     split_units,
+    take_deadlines,
 )
 from qiantou.planparse.deadlines import find_deadline_in_text, looks_like_deadline, parse_deadline
-from qiantou.planparse.document import Paragraph, ParsedPlan, ParsedTask, SourceDocument, Table
+from qiantou.planparse.document import Deadline, Paragraph, ParsedPlan, ParsedTask, SourceDocument, Table
 from qiantou.planparse.numbering import Marker, match_marker
 from qiantou.planparse.tables import Header, find_header, rebuild_text_tables, split_cell_lines
 from qiantou.textnorm import is_mostly_traditional, strip_pinyin, to_simplified, to_simplified_text
@@ -42,6 +44,16 @@ _DOC_NUMBER_RE = re.compile(
 )
 _SIGNING_DATE_RE = re.compile(r"\s*((?:19|20)\d{2})\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*")
 _YEAR_RE = re.compile(r"((?:19|20)\d{2})\s*年")
+# Deadlines before 2000 or this many years after the plan's year are misprints, not plans.
+_FIRST_PLAUSIBLE_YEAR = 2000
+_YEARS_AHEAD = 10
+_YEAR_SPREAD = 5  # years the plan's year may lie before the most common year the text names
+
+
+def _plausible_year(year: int) -> bool:
+    return _FIRST_PLAUSIBLE_YEAR <= year <= dt.date.today().year + _YEARS_AHEAD
+
+
 _CARRY_RE = re.compile(r"不再(?:单独|一一|逐项|另行|重复|逐一)?(?:列出|标注|列明|注明)")
 _CARRY_UNITS_RE = re.compile(
     r"(?:均需|均须|均要|均由|都需|都要|需要|需由|需|须)(?P<units>[^，。；;,]+?)"
@@ -126,6 +138,7 @@ class PlanParser:
         self.blocks = self._prepare(doc)
         # No joined copy of the whole text: on a 50 MB plan that alone is ~35 MB; scan the blocks.
         self.year = year or self._infer_year()
+        self.issue_date = self._issue_date()
         rule = next((r for r in map(find_lead_rule, self._block_texts()) if r), None)
         self.lead_rule_text = rule
         self.first_listed = rule is not None
@@ -196,25 +209,40 @@ class PlanParser:
 
     def _infer_year(self) -> int | None:
         """The plan's year: in the title, else the document number, else the signing date, else the
-        earliest year the text names (plans look forward, so later years are deadlines)."""
+        years the text names: the earliest of those near the most common one (plans look forward, so
+        later years are deadlines; a stray 1900年 or 2099年 is an outlier, not the plan's year)."""
         title = self._title()
         m = re.search(r"((?:19|20)\d{2})\s*(?:年|[—\-－–~～至])", title)
-        if m:
+        if m and _plausible_year(int(m.group(1))):
             return int(m.group(1))
         m = next(filter(None, map(_DOC_NUMBER_RE.search, self._block_texts())), None)
         if m:
             y = re.search(r"(?:19|20)\d{2}", m.group(0))
-            if y:
+            if y and _plausible_year(int(y.group(0))):
                 return int(y.group(0))
+        signed = self._issue_date()
+        if signed is not None:
+            return signed.year
+        counts: Counter[int] = Counter()
+        for text in self._block_texts():
+            counts.update(int(y) for y in _YEAR_RE.findall(text))
+        plausible = Counter({y: n for y, n in counts.items() if _plausible_year(y)}) or counts
+        if not plausible:
+            return None
+        common = plausible.most_common(1)[0][0]
+        return min(y for y in plausible if abs(y - common) <= _YEAR_SPREAD)
+
+    def _issue_date(self) -> dt.date | None:
+        """The signing date printed on a line of its own (2026年3月15日), if any."""
         for text in self._block_texts():
             m = _SIGNING_DATE_RE.fullmatch(text)
             if m:
-                return int(m.group(1))
-        earliest: int | None = None
-        for text in self._block_texts():
-            for y in _YEAR_RE.findall(text):
-                earliest = int(y) if earliest is None else min(earliest, int(y))
-        return earliest
+                d = re.findall(r"\d+", m.group(0))
+                try:
+                    return dt.date(int(d[0]), int(d[1]), int(d[2]))
+                except ValueError:
+                    continue
+        return None
 
     def _title(self) -> str:
         paras = [b.text.strip() for b in self.blocks[:40] if isinstance(b, Paragraph) and b.text.strip()]
@@ -249,6 +277,8 @@ class PlanParser:
         self._set_parents()
         doc_number = _DOC_NUMBER_RE.search(self._head_text())
         lead_rule = f"first_listed：{self.lead_rule_text}" if self.lead_rule_text else None
+        if not self.tasks:
+            self.warnings.append("no_tasks：没有找到任务（带牵头单位或责任单位的条目），请核对文件")
         return ParsedPlan(
             title=self._title(),
             doc_number=re.sub(r"\s+", "", doc_number.group(0)) if doc_number else None,
@@ -559,9 +589,14 @@ class PlanParser:
                 warnings.append(f"deadline_in_text：完成时限取自任务内容（“{in_text}”），请核对")
         elif deadline.kind == "none":
             warnings.append(f"deadline_unreadable：无法识别完成时限“{dl_text}”")
+        implausible = self._implausible_deadline(deadline)
+        if implausible:
+            warnings.append(implausible)
         for name in leads + coop:
             if not is_unit_like(name):
                 warnings.append(f"odd_unit_name：“{name}”不像单位名称，请核对")
+        if any("\ufffd" in s for s in [text, *leads, *coop, *generic, deadline.text or ""]):
+            warnings.append("unreadable_chars：本项含无法识别的字符（�），文字不可信，请核对原件")
         return ParsedTask(
             no=self._shared.setdefault(no, no) if no is not None else None,  # numbers repeat
             path=path,
@@ -573,6 +608,25 @@ class PlanParser:
             warnings=warnings,
             source_excerpt=source,
         )
+
+    def _implausible_deadline(self, deadline: Deadline) -> str | None:
+        """A warning for a due date no plan means: before 2000, more than ten years after the plan's
+        year, or before the plan was issued (its signing date, else the start of its year)."""
+        due = deadline.date
+        if due is None:
+            return None
+        start = deadline.start or due
+        printed = deadline.text or due.isoformat()
+        too_late = self.year is not None and due.year > self.year + _YEARS_AHEAD
+        if start.year < _FIRST_PLAUSIBLE_YEAR or too_late:
+            return f"deadline_implausible：完成时限“{printed}”（{due.year}年）明显有误，请核对原件"
+        issued = self.issue_date or (dt.date(self.year, 1, 1) if self.year is not None else None)
+        if issued is not None and due < issued:
+            return (
+                f"deadline_before_issue：完成时限“{printed}”早于方案印发时间（{issued.isoformat()}），"
+                "请核对原件"
+            )
+        return None
 
     @staticmethod
     def _name(name: str) -> str:
@@ -668,14 +722,17 @@ class PlanParser:
             if role and c < len(row) and row[c] and row[c].strip():
                 cells.setdefault(role, []).append(row[c])
         attr = Attribution()
+        cell_deadlines: list[str] = []  # a time limit printed in a unit cell (市财政局 2026年底前)
         for cell in cells.get("lead", []):
-            units, generic, trunc = self._cell_units(cell)
+            units, generic, trunc, times = self._cell_units(cell)
+            cell_deadlines += times
             attr.leads += units
             attr.generic += generic
             attr.truncated |= trunc
             attr.explicit = True
         for cell in cells.get("coop", []):
-            units, generic, trunc = self._cell_units(cell)
+            units, generic, trunc, times = self._cell_units(cell)
+            cell_deadlines += times
             attr.cooperating += units
             attr.generic += generic
             attr.truncated |= trunc
@@ -687,13 +744,15 @@ class PlanParser:
             if parsed is not None and parsed.explicit:
                 attr.merge(parsed)
                 continue
-            units, generic, trunc = self._cell_units(cell)
+            units, generic, trunc, times = self._cell_units(cell)
+            cell_deadlines += times
             attr.responsible += units
             attr.generic += generic
             attr.truncated |= trunc
         deadline = None
         if cells.get("deadline"):
             deadline = "".join(ln.strip() for ln in cells["deadline"][0].split("\n")).strip() or None
+        deadline = deadline or attr.deadline or (cell_deadlines[0] if cell_deadlines else None)
         if attr.truncated or self._truncated_row(row):
             self.warnings.append(
                 f"truncated：表格第{no or r + 1}行“{text[:20]}”的内容在原文中被截断，未导入该行，请核对原件"
@@ -716,12 +775,13 @@ class PlanParser:
         return any(re.fullmatch(r"\s*(?:……|…|\.{3,}|⋯)+\s*", c or "") for c in row)
 
     @staticmethod
-    def _cell_units(cell: str) -> tuple[list[str], list[str], bool]:
+    def _cell_units(cell: str) -> tuple[list[str], list[str], bool, list[str]]:
         joined, newline = split_cell_lines(cell)
         joined = re.sub(r"(?:分别牵头负责|分别牵头|牵头负责|牵头|负责|配合)$", "", joined.strip())
         trunc = bool(re.search(r"(?:……|…|\.{3,}|⋯)\s*$", joined))
         units, generic = split_units(joined, newline_separates=newline)
-        return units, generic, trunc
+        units, times = take_deadlines(units)
+        return units, generic, trunc, times
 
 
 @lru_cache(maxsize=8192)

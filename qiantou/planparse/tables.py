@@ -14,6 +14,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from qiantou.planparse.attribution import is_unit_like
+from qiantou.planparse.deadlines import looks_like_deadline
 from qiantou.planparse.document import Block, Paragraph, Table
 from qiantou.planparse.numbering import match_marker
 
@@ -67,7 +68,9 @@ _HEADER_PARTS = (
 def _norm_header(text: str) -> str:
     t = unicodedata.normalize("NFKC", text)
     t = re.sub(r"\s+", "", t)
-    t = re.sub(r"[（(][^)）]*[)）]$", "", t) if t not in _EXACT else t
+    # A trailing bracket: no opener inside it, so that a long cell full of "（" is scanned once, not
+    # once from every bracket (quadratic).
+    t = re.sub(r"[（(][^)）（(]*[)）]$", "", t) if t not in _EXACT else t
     return t.strip(":：*※")
 
 
@@ -411,6 +414,11 @@ def split_cell_lines(cell: str) -> tuple[str, bool]:
     lines = [ln.strip() for ln in cell.split("\n") if ln.strip()]
     if len(lines) <= 1:
         return (lines[0] if lines else ""), False
+    times = [ln for ln in lines if looks_like_deadline(ln)]
+    if times and len(times) < len(lines):
+        # A time limit on its own line (市司法局 / 2026年6月底前) is a list item, never part of a name.
+        names, newline = split_cell_lines("\n".join(ln for ln in lines if ln not in times))
+        return "；".join([names, *times]), newline
     if re.search(r"[、，,；;]", cell):
         return "".join(lines), False
     if all(is_unit_like(ln) and len(ln) >= 3 for ln in lines):

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from qiantou.audit.services import audit_record
 from qiantou.errors import StateError
-from qiantou.planparse.document import ParsedPlan, ParsedTask
+from qiantou.planparse.document import ParsedPlan, ParsedTask, warning_text
 from qiantou.planparse.parser import PlanParser
 from qiantou.planparse.readers import read_document
 from qiantou.plans.models import Plan, PlanStatus, Resolution, Task
@@ -120,7 +120,7 @@ def _named(resolution: NameResolution, units: dict[int, Unit], chosen: Mapping[s
 def _unit_warnings(
     task: ParsedTask, resolutions: dict[str, NameResolution], chosen: Mapping[str, int]
 ) -> list[str]:
-    out = [w for w in task.warnings if not w.startswith(_SERVICE_WARNINGS)]
+    out = [warning_text(w) for w in task.warnings if not w.startswith(_SERVICE_WARNINGS)]
     for name in task.lead_units + task.cooperating_units:
         r = resolutions[name]
         if name in chosen:
@@ -195,7 +195,7 @@ def _replace_plan(*, actor: Any, plan: Plan, parsed: ParsedPlan, filename: str, 
         lead_rule=parsed.lead_rule or "",
         source_name=filename[:255],
         source_sha256=sha256,
-        warnings=parsed.warnings,
+        warnings=[warning_text(w) for w in parsed.warnings],
         lock_version=F("lock_version") + 1,
         updated_at=timezone.now(),
     )
@@ -261,7 +261,7 @@ def plan_import(
                 lead_rule=parsed.lead_rule or "",
                 source_name=filename[:255],
                 source_sha256=sha256,
-                warnings=parsed.warnings,
+                warnings=[warning_text(w) for w in parsed.warnings],
             )
         created: list[tuple[ParsedTask, Task]] = []
         counts = Counter[str]()

@@ -160,12 +160,7 @@ def sniff(data: bytes, filename: str) -> Sniffed:
         text_head = _ascii_view(head)
         found = Sniffed("html") if _HTML_RE.search(text_head) else Sniffed("txt")
     ext = extension_kind(filename)
-    if (
-        found.kind in _LABELS
-        and ext is not None
-        and ext != found.kind
-        and not (found.kind == "txt" and ext == "html")
-    ):
+    if found.kind in _LABELS and ext is not None and ext != found.kind:
         found.warnings.append(f"文件扩展名表示{label(ext)}，但内容是{label(found.kind)}，已按实际内容读取")
     return found
 
