@@ -23,6 +23,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from _scratch import run_in_scratch_postgres  # bench/ is on sys.path when a runner is run
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -131,33 +133,9 @@ def main() -> int:
     code = subprocess.call([*argv, "--only", "sqlite"])
     url = os.environ.get("DATABASE_URL", "")
     if url.startswith("postgres"):
-        code |= _run_pg(url, argv)
+        code |= run_in_scratch_postgres(url, argv, "mail_bench")
     return code
 
-
-def _run_pg(url: str, argv: list[str]) -> int:
-    """Run the PostgreSQL measurement in a scratch database next to DATABASE_URL's, dropped after."""
-    import dj_database_url
-    import psycopg
-
-    cfg = dj_database_url.parse(url)
-    scratch = f"{cfg['NAME']}_mail_bench"
-    conninfo = psycopg.conninfo.make_conninfo(
-        dbname="postgres",
-        host=str(cfg["HOST"]),
-        port=str(cfg["PORT"] or 5432),
-        user=str(cfg["USER"]),
-        password=str(cfg["PASSWORD"]),
-    )
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{scratch}"')
-        conn.execute(f'CREATE DATABASE "{scratch}"')
-    try:
-        env = dict(os.environ, DATABASE_URL=url.rsplit("/", 1)[0] + "/" + scratch)
-        return subprocess.call([*argv, "--only", "postgresql"], env=env)
-    finally:
-        with psycopg.connect(conninfo, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
 
 
 if __name__ == "__main__":
