@@ -20,16 +20,19 @@ from qiantou.allocation.services import AcceptedChange, balance_accept, plan_bal
 from qiantou.allocation.suggestion import suggest_lead_units
 from qiantou.errors import ConflictError, StateError
 from qiantou.plans.selectors import plan_get_for
+from qiantou.workdays import EARLIEST_DATE, LATEST_DATE
 
 #: How many units the load chart shows (the table lists all).
 CHART_UNITS = 20
 
 
 def _date(value: str | None) -> dt.date | None:
+    """A date from the query string; unreadable or outside the calendar's range (2000–2100) → None."""
     try:
-        return dt.date.fromisoformat(value) if value else None
+        parsed = dt.date.fromisoformat(value) if value else None
     except ValueError:
         return None
+    return parsed if parsed is None or EARLIEST_DATE <= parsed <= LATEST_DATE else None
 
 
 def _ids(values: list[str]) -> list[int]:

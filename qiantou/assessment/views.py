@@ -42,6 +42,7 @@ from qiantou.chasing.selectors import items_visible_to, plans_led_by
 from qiantou.errors import QiantouError
 from qiantou.plans.selectors import plan_get_for, plan_list_for, task_list_for
 from qiantou.units.models import Unit
+from qiantou.workdays import EARLIEST_DATE, LATEST_DATE
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -52,10 +53,12 @@ def _today() -> dt.date:
 
 
 def _date(value: str | None, default: dt.date) -> dt.date:
+    """A date from the query string; unreadable or outside the calendar's range (2000–2100) → ``default``."""
     try:
-        return dt.date.fromisoformat(value) if value else default
+        parsed = dt.date.fromisoformat(value) if value else default
     except ValueError:
         return default
+    return parsed if EARLIEST_DATE <= parsed <= LATEST_DATE else default
 
 
 def _period(request: HttpRequest) -> tuple[dt.date, dt.date, dt.date]:

@@ -51,6 +51,16 @@ def test_dashboard_draws_charts_for_each_role(city: City) -> None:
     assert "市财政局" not in _client(city.liaison_b).get("/assessment/?start=2024-01-01").content.decode()
 
 
+def test_absurd_date_range_falls_back_to_the_current_year(city: City) -> None:
+    """Dates outside 2000–2100 (e.g. 0001-01-01 to 9999-12-31) are ignored, never a server error."""
+    make_plan(city)
+    client = _client(city.supervisor)
+    for path in ("/assessment/", "/assessment/report/", "/assessment/ledger/"):
+        page = client.get(f"{path}?start=0001-01-01&end=9999-12-31&as_of=9999-12-31")
+        assert page.status_code == 200, path
+    assert "0001-01-01 至" not in client.get("/assessment/?start=0001-01-01").content.decode()
+
+
 def test_rules_are_set_by_those_allowed(city: City) -> None:
     plan = make_plan(city)
     assert (
