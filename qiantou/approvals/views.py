@@ -25,6 +25,7 @@ from qiantou.documents import official_docx, official_pdf
 from qiantou.errors import QiantouError
 from qiantou.plans.models import Plan, PlanStatus
 from qiantou.plans.rules import plan_editor_
+from qiantou.workdays import EARLIEST_DATE, LATEST_DATE
 
 _ERRORS = (QiantouError, ValidationError, PermissionDenied)
 
@@ -146,13 +147,16 @@ def issue(request: HttpRequest, plan_id: int) -> HttpResponse:
     back = reverse("approvals:plan", args=[plan.pk])
     try:
         raw = request.POST.get("issued_on", "").strip()
+        issued_on = dt.date.fromisoformat(raw) if raw else None
+        if issued_on is not None and not EARLIEST_DATE <= issued_on <= LATEST_DATE:
+            return _fail(request, ValidationError(_("日期应在 2000 年至 2100 年之间。")), back)
         services.plan_issue(
             actor=user,
             plan=plan,
             doc_number=request.POST.get("doc_number", ""),
             main_recipients=request.POST.get("main_recipients", ""),
             body=request.POST.get("body", ""),
-            issued_on=dt.date.fromisoformat(raw) if raw else None,
+            issued_on=issued_on,
         )
     except ValueError:
         return _fail(request, ValidationError(_("日期格式不正确。")), back)

@@ -137,3 +137,17 @@ def test_nobody_edits_a_frozen_version_ui_and_api(world: World) -> None:
     )
     assert api.status_code == 409
     assert Task.objects.get(pk=task.pk).text == "建立低收入人口动态监测机制"
+
+
+def test_issue_date_outside_the_calendar_is_refused_and_nothing_issues(world: World) -> None:
+    req = _approved_request(world)
+    approvals.approval_approve(actor=world.leader, request=req, lock_version=req.lock_version)
+    req.refresh_from_db()
+    approvals.approval_approve(actor=world.principal, request=req, lock_version=req.lock_version)
+    page = client_for(world.handler).post(
+        f"/approvals/plans/{world.plan.pk}/issue/",
+        {"doc_number": "青政办〔2026〕1号", "issued_on": "9999-12-31"},
+        follow=True,
+    )
+    assert "日期应在 2000 年至 2100 年之间" in page.content.decode()
+    assert Plan.objects.get(pk=world.plan.pk).status != PlanStatus.ISSUED
