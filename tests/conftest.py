@@ -70,6 +70,13 @@ def new_page(browser: Any) -> Iterator[Callable[..., Any]]:
 
     yield make
     for context in contexts:
+        # Let requests the page started on its own (htmx hx-trigger="load" partials) finish first: the
+        # live server would otherwise still be reading while the test database is flushed.
+        for open_page in context.pages:
+            try:
+                open_page.wait_for_load_state("networkidle", timeout=15_000)
+            except Exception:  # a page that never settles must not hide the test's own result
+                pass
         context.close()
 
 
