@@ -188,16 +188,21 @@ def petition_decide(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("chasing:item", pk=petition.item_id)
 
 
+def _managed_plan_and_task(request: HttpRequest, plan_id: int) -> tuple[Plan, Task | None]:
+    """The plan the user chases for (404 when they may not), and the task named by ``?task=``, if any."""
+    plan = get_object_or_404(Plan, pk=plan_id)
+    if not request.user.has_perm("chasing.manage_plan", plan):
+        raise Http404
+    task_id = request.GET.get("task") or request.POST.get("task")
+    task = get_object_or_404(Task, pk=task_id, plan=plan) if task_id else None
+    return plan, task
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def material_request_new(request: HttpRequest, plan_id: int) -> HttpResponse:
     """催交材料: ask a unit for materials by a date or within N working days."""
-    plan = get_object_or_404(Plan, pk=plan_id)
-    if not request.user.has_perm("chasing.manage_plan", plan):
-        raise Http404
-    task = None
-    if request.GET.get("task") or request.POST.get("task"):
-        task = get_object_or_404(Task, pk=request.GET.get("task") or request.POST.get("task"), plan=plan)
+    plan, task = _managed_plan_and_task(request, plan_id)
     form = MaterialRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -293,12 +298,7 @@ def material_decide(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def report_cycle_new(request: HttpRequest, plan_id: int) -> HttpResponse:
     """Set up a progress reporting cycle; the holiday policy is stated with the rule."""
-    plan = get_object_or_404(Plan, pk=plan_id)
-    if not request.user.has_perm("chasing.manage_plan", plan):
-        raise Http404
-    task = None
-    if request.GET.get("task") or request.POST.get("task"):
-        task = get_object_or_404(Task, pk=request.GET.get("task") or request.POST.get("task"), plan=plan)
+    plan, task = _managed_plan_and_task(request, plan_id)
     form = ReportCycleForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
