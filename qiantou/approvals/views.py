@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,14 +20,11 @@ from qiantou.approvals.documents import default_body, official_document_for
 from qiantou.approvals.models import ApprovalRequest, RequestStatus
 from qiantou.approvals.rules import current_approver_
 from qiantou.consultation.selectors import plan_for_consultation, undisposed_comments
-from qiantou.consultation.views import DOCX, _fail, download
+from qiantou.consultation.views import DOCX, SERVICE_ERRORS, _fail, download
 from qiantou.documents import official_docx, official_pdf
-from qiantou.errors import QiantouError
 from qiantou.plans.models import Plan, PlanStatus
 from qiantou.plans.rules import plan_editor_
 from qiantou.workdays import EARLIEST_DATE, LATEST_DATE
-
-_ERRORS = (QiantouError, ValidationError, PermissionDenied)
 
 
 def _plan(user: Any, plan_id: int) -> Plan:
@@ -91,7 +88,7 @@ def chain_set(request: HttpRequest, plan_id: int) -> HttpResponse:
     try:
         ids = [int(v) for v in request.POST.getlist("approver") if v.isdigit()]
         services.chain_set(actor=user, plan=plan, approvers=ids)
-    except _ERRORS as exc:
+    except SERVICE_ERRORS as exc:
         return _fail(request, exc, back)
     messages.success(request, _("签批链已保存。"))
     return redirect(back)
@@ -106,7 +103,7 @@ def submit(request: HttpRequest, plan_id: int) -> HttpResponse:
     back = reverse("approvals:plan", args=[plan.pk])
     try:
         services.plan_submit(actor=user, plan=plan, note=request.POST.get("note", ""))
-    except _ERRORS as exc:
+    except SERVICE_ERRORS as exc:
         return _fail(request, exc, back)
     messages.success(request, _("已送签。"))
     return redirect(back)
@@ -133,7 +130,7 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("已签批同意。"))
     except ValueError:
         return _fail(request, ValidationError(_("表单已过期，请刷新。")), back)
-    except _ERRORS as exc:
+    except SERVICE_ERRORS as exc:
         return _fail(request, exc, back)
     return redirect(back)
 
@@ -160,7 +157,7 @@ def issue(request: HttpRequest, plan_id: int) -> HttpResponse:
         )
     except ValueError:
         return _fail(request, ValidationError(_("日期格式不正确。")), back)
-    except _ERRORS as exc:
+    except SERVICE_ERRORS as exc:
         return _fail(request, exc, back)
     messages.success(request, _("方案已印发，已通知各牵头单位和配合单位。"))
     return redirect(back)

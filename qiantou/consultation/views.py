@@ -36,6 +36,10 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
+# What a service may refuse with; views show it and go back (``_fail``). Shared with approvals.
+SERVICE_ERRORS = (QiantouError, ValidationError, PermissionDenied)
+
+
 def _message(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
         return "；".join(exc.messages)
@@ -120,7 +124,7 @@ def round_open(request: HttpRequest, plan_id: int) -> HttpResponse:
         )
     except ValueError:
         return _fail(request, ValidationError(_("日期或工作日数格式不正确。")), back)
-    except (QiantouError, ValidationError, PermissionDenied) as exc:
+    except SERVICE_ERRORS as exc:
         return _fail(request, exc, back)
     messages.success(request, _("已发出征求意见，截止日期 %(date)s。") % {"date": rnd.closes_on.isoformat()})
     return redirect("consultation:round", pk=rnd.pk)
@@ -173,7 +177,7 @@ def comment_add(request: HttpRequest, pk: int) -> HttpResponse:
             body=request.POST.get("body", ""),
             task_id=int(task_raw) if task_raw.isdigit() else None,
         )
-    except (QiantouError, ValidationError, PermissionDenied) as exc:
+    except SERVICE_ERRORS as exc:
         return _fail(request, exc, back)
     messages.success(request, _("意见已提交。"))
     return redirect(back)
@@ -188,7 +192,7 @@ def no_objection(request: HttpRequest, pk: int) -> HttpResponse:
     back = reverse("consultation:round", args=[rnd.pk])
     try:
         services.no_objection_record(actor=user, round=rnd)
-    except (QiantouError, ValidationError, PermissionDenied) as exc:
+    except SERVICE_ERRORS as exc:
         return _fail(request, exc, back)
     messages.success(request, _("已反馈：无意见。"))
     return redirect(back)
@@ -203,7 +207,7 @@ def round_close(request: HttpRequest, pk: int) -> HttpResponse:
     back = reverse("consultation:round", args=[rnd.pk])
     try:
         services.round_close(actor=user, round=rnd)
-    except (QiantouError, ValidationError, PermissionDenied) as exc:
+    except SERVICE_ERRORS as exc:
         return _fail(request, exc, back)
     messages.success(request, _("征求意见已截止；逾期未反馈的单位视为无意见。"))
     return redirect(back)
@@ -229,7 +233,7 @@ def comment_dispose(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except ValueError:
         return _fail(request, ValidationError(_("表单已过期，请刷新。")), back)
-    except (QiantouError, ValidationError, PermissionDenied) as exc:
+    except SERVICE_ERRORS as exc:
         return _fail(request, exc, back)
     messages.success(request, _("已保存采纳情况。"))
     return redirect(back)
@@ -294,7 +298,7 @@ def revise(request: HttpRequest, plan_id: int) -> HttpResponse:
     back = reverse("consultation:plan", args=[plan.pk])
     try:
         version = services.plan_revision_create(actor=user, plan=plan, note=request.POST.get("note", ""))
-    except (QiantouError, ValidationError, PermissionDenied) as exc:
+    except SERVICE_ERRORS as exc:
         return _fail(request, exc, back)
     messages.success(request, _("已生成第%(n)s版（修改稿）。") % {"n": version.number})
     return redirect(reverse("consultation:diff", args=[plan.pk]) + f"?b={version.number}")
@@ -337,7 +341,7 @@ def task_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 cooperating_units=coop,
                 **form.cleaned(),
             )
-        except (QiantouError, ValidationError, PermissionDenied) as exc:
+        except SERVICE_ERRORS as exc:
             messages.error(request, _message(exc))
             status = (
                 409 if isinstance(exc, QiantouError) else 403 if isinstance(exc, PermissionDenied) else 422
