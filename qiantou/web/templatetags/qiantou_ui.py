@@ -7,7 +7,6 @@ from typing import Any
 
 from django import template
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 
 from qiantou.plans.models import TaskStatus
 from qiantou.plans.selectors import plan_binds, today
@@ -62,42 +61,6 @@ def task_rows(nodes: list[dict[str, Any]]) -> Any:
     from qiantou.web.rows import TaskRowRenderer
 
     return TaskRowRenderer().rows(nodes)
-
-
-#: Chinese labels of the audit actions the UI shows most; other actions show their code.
-ACTION_LABELS = {
-    "plan.create": gettext_noop("新建方案"),
-    "plan.update": gettext_noop("修改方案"),
-    "plan.status": gettext_noop("方案状态变更"),
-    "plan.version": gettext_noop("形成版本"),
-    "task.create": gettext_noop("新增任务"),
-    "task.update": gettext_noop("修改任务"),
-    "task.delete": gettext_noop("删除任务"),
-    "units.import": gettext_noop("导入单位名录"),
-    "unit.create": gettext_noop("新增单位"),
-    "unit.update": gettext_noop("修改单位"),
-    "user.create": gettext_noop("新建用户"),
-}
-OBJECT_LABELS = {
-    "plans.plan": gettext_noop("方案"),
-    "plans.task": gettext_noop("任务"),
-    "plans.planversion": gettext_noop("版本"),
-    "units.unit": gettext_noop("单位"),
-}
-
-
-@register.filter
-def action_label(action: str) -> str:
-    """The Chinese label of an audit action (``plan.create`` → 新建方案), else the code itself."""
-    label = ACTION_LABELS.get(action)
-    return _(label) if label else action
-
-
-@register.filter
-def object_label(object_type: str) -> str:
-    """The Chinese name of an object type of the record (``plans.task`` → 任务)."""
-    label = OBJECT_LABELS.get(object_type)
-    return _(label) if label else object_type
 
 
 @register.filter
