@@ -12,8 +12,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import nullcontext
+from itertools import islice
 from typing import IO, Any
 
+import psycopg
 from django.db import DatabaseError, connections, transaction
 from django.utils import timezone
 
@@ -48,16 +50,22 @@ FROM {AUDIT_TABLE}
 ORDER BY seq
 """
 
-# PostgreSQL: the same rebuild for every column but the payload (``to_json`` escapes like Python's
-# ``json.dumps``); the payload's slice of the body — between the rebuilt prefix and the fixed-width
+# PostgreSQL: the same rebuild for every column but the payload (``to_json`` escapes strings like
+# Python's ``json.dumps``; ``to_char`` writes the time, quotes included, since it never needs
+# escaping); the payload's slice of the body — between the rebuilt prefix and the fixed-width
 # ``,"<prev_hash>"]`` suffix — is parsed and compared with the ``jsonb`` column by value. Each WHEN
-# guards the next, so the slice is only parsed once the prefix and suffix agree.
+# guards the next, so the slice is only parsed once the prefix and suffix agree. The suffix is built
+# from ``prev_hash`` unescaped: a ``prev_hash`` that is not the previous event's hash (64 hex digits,
+# or the genesis zeros) is already a "link" break, which the verifier reports before "fields".
+# The inner query computes the body bytes ``b`` and the prefix ``p`` once per row: ``OFFSET 0`` keeps
+# PostgreSQL from inlining them into every use in the CASE (which made it build each several times),
+# and ``ORDER BY seq`` inside lets the outer ORDER BY reuse the index order instead of sorting.
 _PG_CHECK = f"""
 SELECT seq, alg, prev_hash, hash, b,
   CASE
     WHEN substring(b FOR octet_length(p)) IS DISTINCT FROM p THEN 'fields'
-    WHEN substring(b FROM octet_length(b) - 67) IS DISTINCT FROM
-         convert_to(',' || to_json(prev_hash)::text || ']', 'UTF8') THEN 'fields'
+    WHEN substring(b FROM octet_length(b) - 67) IS DISTINCT FROM convert_to(',"' || prev_hash || '"]', 'UTF8')
+      THEN 'fields'
     WHEN octet_length(b) - octet_length(p) - 68 < 2 THEN 'fields'
     WHEN convert_from(substring(b FROM octet_length(p) + 1 FOR octet_length(b) - octet_length(p) - 68),
                       'UTF8')::jsonb IS DISTINCT FROM payload
@@ -65,12 +73,14 @@ SELECT seq, alg, prev_hash, hash, b,
   END
 FROM (
   SELECT seq, alg, prev_hash, hash, payload, convert_to(body, 'UTF8') AS b,
-    convert_to('[' || seq || ',' || to_json(to_char(created_at AT TIME ZONE 'UTC',
-                                                    'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'))::text
+    convert_to('[' || seq || ',' || to_char(created_at AT TIME ZONE 'UTC',
+                                            '\\"YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"\\"')
     || ',' || coalesce(actor_id::text, 'null') || ',' || to_json(actor_name)::text
     || ',' || coalesce(actor_unit_id::text, 'null') || ',' || to_json(action)::text
     || ',' || to_json(object_type)::text || ',' || to_json(object_id)::text || ',', 'UTF8') AS p
   FROM {AUDIT_TABLE}
+  ORDER BY seq
+  OFFSET 0
 ) t
 ORDER BY seq
 """
@@ -87,6 +97,23 @@ def _fetch(cursor: Any, sql: str, params: list[Any] | None = None) -> Iterator[l
     cursor.execute(sql, params)
     while rows := cursor.fetchmany(CHUNK):
         yield rows
+
+
+def _stream(connection: Any, sql: str) -> Iterator[list[tuple[Any, ...]]]:
+    """PostgreSQL: the rows of ``sql`` as one streamed result (psycopg ``stream``), in batches.
+
+    The server keeps computing and sending rows while this process hashes the ones received, so the
+    two run on two cores at once; a server-side cursor would leave the server idle between FETCHes.
+    Batches come from libpq's chunked-rows mode (libpq ≥ 17) or, before that, single-row mode.
+    """
+    size = CHUNK if psycopg.pq.version() >= 170000 else 1
+    with connection.cursor() as wrapper, connection.wrap_database_errors:
+        rows = wrapper.cursor.stream(sql, size=size)
+        try:
+            while batch := list(islice(rows, CHUNK)):
+                yield batch
+        finally:
+            rows.close()  # stopped early: psycopg cancels the query and drains the connection
 
 
 def _sqlite_time(text: str) -> str:
@@ -161,8 +188,12 @@ def verify_chain(*, using: str = "default", fast: bool = True) -> VerifyResult:
     sql = _SQLITE_CHECK if vendor == "sqlite" else _PG_CHECK if vendor == "postgresql" else None
     result: VerifyResult | None = None
     if fast and sql is not None:
+        streamed = vendor == "postgresql" and _streams(connection)
         try:
-            result = _run(connection, lambda cursor: _fetch(cursor, sql))
+            if streamed:
+                result = _run(connection, lambda _cursor: _stream(connection, sql), chunked=False)
+            else:
+                result = _run(connection, lambda cursor: _fetch(cursor, sql))
             _explain(connection, result)
         except DatabaseError:
             result = None  # e.g. a body PostgreSQL cannot parse as JSON: fall back
@@ -174,7 +205,13 @@ def verify_chain(*, using: str = "default", fast: bool = True) -> VerifyResult:
     return result
 
 
-def _run(connection: Any, rows_of: Any) -> VerifyResult:
+def _streams(connection: Any) -> bool:
+    """Whether ``connection`` runs on psycopg 3 (whose cursors can stream a result; psycopg2 cannot)."""
+    with connection.cursor() as wrapper:
+        return isinstance(wrapper.cursor, psycopg.Cursor)
+
+
+def _run(connection: Any, rows_of: Any, *, chunked: bool = True) -> VerifyResult:
     verifier = ChainVerifier()
     # One statement = one snapshot: the chain is read as of one moment even while events are written.
     # The savepoint lets a failed statement (PostgreSQL) be rolled back and the fallback run.
@@ -185,10 +222,12 @@ def _run(connection: Any, rows_of: Any) -> VerifyResult:
             with connection.cursor() as cursor:
                 # One long scan on a busy server: parallel workers and JIT cost more than they save.
                 cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL jit = off")
-        with connection.chunked_cursor() as cursor:
-            for rows in rows_of(cursor):
+        with connection.chunked_cursor() if chunked else nullcontext() as cursor:
+            batches = rows_of(cursor)
+            for rows in batches:
                 if verifier.feed(rows) is not None:
                     break
+            batches.close()
     return verifier.result()
 
 

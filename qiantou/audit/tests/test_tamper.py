@@ -18,7 +18,7 @@ from django.db import DatabaseError, connection, transaction
 from django.test import override_settings
 
 from qiantou.accounts.models import Role, User
-from qiantou.audit import chain, protection
+from qiantou.audit import chain, protection, verification
 from qiantou.audit.models import AuditEvent
 from qiantou.audit.services import audit_record
 from qiantou.audit.tests.test_chain import broke
@@ -199,6 +199,26 @@ def test_body_made_unparseable_is_named(events: list[AuditEvent]) -> None:
     with bypass():
         sql("UPDATE audit_auditevent SET body = 'not json' WHERE seq = 6")
     assert_broken_at(6, {"hash"})
+
+
+def test_body_whose_payload_the_database_cannot_parse_is_named(events: list[AuditEvent]) -> None:
+    # Columns before and after the payload still match the body, so on PostgreSQL the check reaches
+    # the payload, cannot parse it, and verification falls back to Python: same answer either way.
+    with bypass():
+        sql("""UPDATE audit_auditevent SET body = replace(body, '"nested":', '"nested"') WHERE seq = 6""")
+    assert_broken_at(6, {"hash"})
+
+
+def test_a_break_early_in_a_long_stream_leaves_the_connection_usable(
+    events: list[AuditEvent], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Batches of two: verification stops at #3 with rows of the result still unread on PostgreSQL.
+    monkeypatch.setattr(verification, "CHUNK", 2)
+    with bypass():
+        sql("UPDATE audit_auditevent SET action = 'task.withdraw' WHERE seq = 3")
+    assert broke(verify_chain()).reason == "fields:action"
+    assert AuditEvent.objects.count() == 8  # the same connection and transaction go on working
+    assert broke(verify_chain()).seq == 3
 
 
 def test_consistent_rewrite_of_one_event_breaks_the_next_link(events: list[AuditEvent]) -> None:
