@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac as std_hmac
 import json
 import multiprocessing
 import os
@@ -93,9 +94,19 @@ class Workers:
 
     def map(self, fn: Callable[[T], R], args: Sequence[T]) -> list[R]:
         """Apply ``fn`` to every item, in order, spread over the pool."""
+        return self.submit(fn, args)()
+
+    def submit(self, fn: Callable[[T], R], args: Sequence[T]) -> Callable[[], list[R]]:
+        """Start :meth:`map` in the pool and return a function that waits for its results.
+
+        The parent can do its own serial work meanwhile, so both cores stay busy. Results come in
+        order; the first failing item's exception is raised when the results are collected.
+        Without a pool the work runs when the results are asked for.
+        """
         if self._pool is None or len(args) < 2:
-            return [fn(a) for a in args]
-        return list(self._pool.imap(fn, args, chunksize=1))
+            return lambda: [fn(a) for a in args]
+        results = self._pool.imap(fn, args, chunksize=1)
+        return lambda: list(results)
 
     def chunk(self, n: int) -> int:
         """A chunk size giving each worker several chunks (for balance) of 256..8192 items."""
@@ -108,6 +119,40 @@ def _split(n: int, size: int) -> list[tuple[int, int]]:
 
 def _hkdf(output: bytes, run_id: bytes, info: bytes, length: int) -> bytes:
     return HKDF(hashes.SHA256(), length, salt=run_id, info=info).derive(output)
+
+
+class _KDF:
+    """HKDF-SHA256 (RFC 5869) with salt ``run_id`` for the tag and label keys of one run.
+
+    Gives exactly :func:`_hkdf`'s bytes (a test checks it), cheaper: the HMAC pads of the salt are
+    hashed once per run, the extracted key is shared by the tag and the label key, and each output
+    fits in one expand block (``T(1) = HMAC(PRK, info || 0x01)``).
+    """
+
+    def __init__(self, run_id: bytes) -> None:
+        key = run_id.ljust(64, b"\0")  # a 16-byte salt is shorter than SHA-256's block
+        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
+        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
+
+    def prk(self, output: bytes) -> bytes:
+        inner = self._inner.copy()
+        inner.update(output)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.digest()
+
+    def tag(self, output: bytes) -> bytes:
+        return std_hmac.digest(self.prk(output), _INFO_TAG + b"\x01", "sha256")[:TAG_BYTES]
+
+    def tag_and_label_key(self, output: bytes) -> tuple[bytes, bytes]:
+        prk = self.prk(output)
+        return (
+            std_hmac.digest(prk, _INFO_TAG + b"\x01", "sha256")[:TAG_BYTES],
+            std_hmac.digest(prk, _INFO_LABEL + b"\x01", "sha256"),
+        )
+
+    def label_key(self, output: bytes) -> bytes:
+        return std_hmac.digest(self.prk(output), _INFO_LABEL + b"\x01", "sha256")
 
 
 def _blind_chunk(args: tuple[int, list[bytes | None]]) -> tuple[bytes, bytes, int]:
@@ -130,29 +175,42 @@ def _evaluate_chunk(args: tuple[bytes, bytes, int]) -> tuple[bytes, int | None]:
         return b"", offset + (exc.index or 0)
 
 
-def _table_chunk(args: tuple[int, bytes, bytes, list[tuple[bytes, bytes]]]) -> list[bytes]:
-    """J: tag || AES-256-GCM(label) for each (key, label plaintext)."""
-    mode, k, run_id, items = args
+_Episodes = list[tuple[int, int, int, str]]  # custody type code, start, end (0 = open), record id
+
+
+def _table_chunk(args: tuple[int, bytes, bytes, bytes, int, list[tuple[bytes, _Episodes]]]) -> list[bytes]:
+    """J: tag || AES-256-GCM(label) for each (key, its episodes); labels padded to ``slots`` episodes."""
+    mode, k, run_id, reference_key, slots, items = args
     xmd = oprf.Suite(mode).xmd_group()
     points = group.from_hash_many([xmd(key) for key, _ in items])
     evaluated = group.mul_many(k, points)
+    kdf = _KDF(run_id)
+    ref = _Referencer(reference_key, run_id)
+    pack = EPISODE.pack
     out = []
-    for i, (key, label) in enumerate(items):
-        output = oprf.finalize_hash(key, evaluated[i * 32 : i * 32 + 32])
-        tag = _hkdf(output, run_id, _INFO_TAG, TAG_BYTES)
-        label_key = _hkdf(output, run_id, _INFO_LABEL, 32)
+    for i, (key, episodes) in enumerate(items):
+        label = _pack_label([pack(code, s, e, ref(rid)) for code, s, e, rid in episodes], slots)
+        tag, label_key = kdf.tag_and_label_key(oprf.finalize_hash(key, evaluated[i * 32 : i * 32 + 32]))
         out.append(tag + AESGCM(label_key).encrypt(AEAD_NONCE, label, run_id))
     return out
 
 
 def _unblind_chunk(
-    args: tuple[bytes, list[bytes], list[bytes], list[bytes]],
+    args: tuple[bytes, list[bytes | None], bytes, bytes],
 ) -> tuple[list[bytes], list[bytes]]:
-    """C: ``F(k, x) = Finalize(x, r^-1·Z)`` and its tag, for real (non-padding) keys."""
-    run_id, keys, rinvs, evaluated = args
-    unblinded = group.mul_many(rinvs, b"".join(evaluated))
-    outputs = [oprf.finalize_hash(key, unblinded[i * 32 : i * 32 + 32]) for i, key in enumerate(keys)]
-    return outputs, [_hkdf(o, run_id, _INFO_TAG, TAG_BYTES) for o in outputs]
+    """C: ``F(k, x) = Finalize(x, r^-1·Z)`` and its tag for the real keys of a run of query positions.
+
+    ``keys`` has one entry per position (None for padding, which is never touched); ``rinv`` and
+    ``evaluated`` are the positions' 32-byte values, concatenated. Results follow the real keys.
+    """
+    run_id, keys, rinv, evaluated = args
+    real = [i for i, key in enumerate(keys) if key is not None]
+    unblinded = group.mul_many(
+        [rinv[i * 32 : i * 32 + 32] for i in real], b"".join(evaluated[i * 32 : i * 32 + 32] for i in real)
+    )
+    kdf = _KDF(run_id)
+    outputs = [oprf.finalize_hash(keys[i], unblinded[j * 32 : j * 32 + 32]) for j, i in enumerate(real)]  # type: ignore[arg-type]
+    return outputs, [kdf.tag(o) for o in outputs]
 
 
 def _proof_chunk(args: tuple[int, bytes, bytes, list[bytes], list[bytes]]) -> bytes:
@@ -339,6 +397,21 @@ def episode_reference(reference_key: bytes, run_id: str, record_id: str) -> byte
     return h.finalize()[:REF_BYTES]
 
 
+class _Referencer:
+    """:func:`episode_reference` for many rows of one run (each row's is computed once)."""
+
+    def __init__(self, reference_key: bytes, run_id: bytes) -> None:
+        self._key, self._run_id = reference_key, run_id
+        self._done: dict[str, bytes] = {}
+
+    def __call__(self, record_id: str) -> bytes:
+        ref = self._done.get(record_id)
+        if ref is None:
+            ref = std_hmac.digest(self._key, self._run_id + record_id.encode(), "sha256")[:REF_BYTES]
+            self._done[record_id] = ref
+        return ref
+
+
 def server_respond(
     request: files.RoundFile,
     registry: Registry,
@@ -380,8 +453,18 @@ def server_respond(
     k = group.scalar_random()
     size = workers.chunk(count)
     blinded = request.body[files.HEADER_BYTES :]
-    jobs = [(k, blinded[a * 32 : b * 32], a) for a, b in _split(count, size)]
-    evaluated_parts = workers.map(_evaluate_chunk, jobs)
+    # The queries go to the pool first; the tag table (independent of them) is prepared meanwhile
+    # and queued behind them, so both cores stay busy while this process does its own share.
+    evaluating = workers.submit(
+        _evaluate_chunk, [(k, blinded[a * 32 : b * 32], a) for a, b in _split(count, size)]
+    )
+    items, slots = _table_items(registry)
+    tsize = workers.chunk(len(items))
+    tabling = workers.submit(
+        _table_chunk,
+        [(mode_no, k, rid, reference_key, slots, items[a:b]) for a, b in _split(len(items), tsize)],
+    )
+    evaluated_parts = evaluating()
     for _, bad in evaluated_parts:
         if bad is not None:
             raise ProtocolError(f"第 {bad + 1} 个查询不是规范的 ristretto255 群元素：拒绝答复")
@@ -401,17 +484,7 @@ def server_respond(
             )
         )
 
-    labels = _labels(registry, reference_key, run_id)
-    slots = max((len(eps) for _, eps in labels), default=1)
-    items = [(key, _pack_label(eps, slots)) for key, eps in labels]
-    tsize = workers.chunk(len(items))
-    entries = [
-        e
-        for part in workers.map(
-            _table_chunk, [(mode_no, k, rid, items[a:b]) for a, b in _split(len(items), tsize)]
-        )
-        for e in part
-    ]
+    entries = [e for part in tabling() for e in part]
     entries.sort()
     entry_bytes = TAG_BYTES + 2 + slots * EPISODE.size + 16
     body = files.body_header(2, run_id) + evaluated + proofs + b"".join(entries)
@@ -442,17 +515,19 @@ def server_respond(
     )
 
 
-def _labels(registry: Registry, reference_key: bytes, run_id: str) -> list[tuple[bytes, list[bytes]]]:
-    refs = [episode_reference(reference_key, run_id, e.record_id) for e in registry.episodes]
-    packed = [
-        EPISODE.pack(CUSTODY_TYPES[e.custody_type], e.start.toordinal(), e.end.toordinal() if e.end else 0, r)
-        for e, r in zip(registry.episodes, refs, strict=True)
+def _table_items(registry: Registry) -> tuple[list[tuple[bytes, _Episodes]], int]:
+    """Each distinct key of the registry (ID keys, then name keys) with its episodes, and the label
+    slots (the most episodes any key has); the workers add J's references and encrypt."""
+    episodes = [
+        (CUSTODY_TYPES[e.custody_type], e.start.toordinal(), e.end.toordinal() if e.end else 0, e.record_id)
+        for e in registry.episodes
     ]
-    out = []
-    for table in (registry.by_id, registry.by_name):
-        for key, idx in table.items():
-            out.append((key, [packed[i] for i in idx]))
-    return out
+    items = [
+        (key, [episodes[i] for i in idx])
+        for table in (registry.by_id, registry.by_name)
+        for key, idx in table.items()
+    ]
+    return items, max((len(eps) for _, eps in items), default=1)
 
 
 def _pack_label(episodes: list[bytes], slots: int) -> bytes:
@@ -589,45 +664,50 @@ def client_finish(
         if not all(checks):
             raise ProtocolError("对方未能证明所有答复使用同一密钥（DLEQ 证明无效）：拒绝结果")
 
-    # Unblind only real keys; padding positions are never touched.
-    positions = [q for q in range(count) if state.slot_keys[state.perm[q]] is not None]
-    size = workers.chunk(len(positions))
-    jobs = []
-    for a, b in _split(len(positions), size):
-        qs = positions[a:b]
-        jobs.append(
+    # Unblind only real keys; padding positions are never touched. Jobs are runs of query positions;
+    # while the pool works, this process indexes the tag table.
+    size = workers.chunk(count)
+    slot_keys, perm, rinv = state.slot_keys, state.perm, state.rinv
+    spans = _split(count, size)
+    unblinding = workers.submit(
+        _unblind_chunk,
+        [
             (
                 rid,
-                [state.slot_keys[state.perm[q]] for q in qs],
-                [state.rinv[q * 32 : q * 32 + 32] for q in qs],
-                [body[ev_start + q * 32 : ev_start + q * 32 + 32] for q in qs],
+                [slot_keys[perm[q]] for q in range(a, b)],
+                rinv[a * 32 : b * 32],
+                body[ev_start + a * 32 : ev_start + b * 32],
             )
-        )
+            for a, b in spans
+        ],
+    )
+    tstart = ev_start + 32 * count + 64 * n_proofs
+    table = {
+        body[off : off + TAG_BYTES]: off
+        for off in range(tstart, tstart + table_count * entry_bytes, entry_bytes)
+    }
     try:
-        parts = workers.map(_unblind_chunk, jobs)  # type: ignore[arg-type]
+        parts = unblinding()
     except group.GroupError:
         raise ProtocolError("答复含不规范的 ristretto255 群元素：拒绝结果") from None
 
-    tstart = ev_start + 32 * count + 64 * n_proofs
-    table: dict[bytes, int] = {}
-    for i in range(table_count):
-        off = tstart + i * entry_bytes
-        table[body[off : off + TAG_BYTES]] = off
+    kdf = _KDF(rid)
     found: dict[int, list[MatchedEpisode]] = {}
-    q_index = 0
-    for outputs, tags in parts:
-        for output, tag in zip(outputs, tags, strict=True):
-            q = positions[q_index]
-            q_index += 1
+    unblinded = 0
+    for (a, b), (outputs, tags) in zip(spans, parts, strict=True):
+        unblinded += len(tags)
+        real = (q for q in range(a, b) if slot_keys[perm[q]] is not None)
+        for q, output, tag in zip(real, outputs, tags, strict=True):
             off = table.get(tag)
             if off is None:
                 continue
-            label_key = _hkdf(output, rid, _INFO_LABEL, 32)
             try:
-                plain = AESGCM(label_key).decrypt(AEAD_NONCE, body[off + TAG_BYTES : off + entry_bytes], rid)
+                plain = AESGCM(kdf.label_key(output)).decrypt(
+                    AEAD_NONCE, body[off + TAG_BYTES : off + entry_bytes], rid
+                )
             except InvalidTag:
                 raise ProtocolError("答复中的标签无法解密：内容被改动") from None
-            found[state.perm[q]] = _unpack_label(plain)
+            found[perm[q]] = _unpack_label(plain)
 
     matches: list[RowMatch] = []
     for row in range(len(state.record_ids)):
@@ -649,7 +729,7 @@ def client_finish(
         )
     if stats is not None:
         stats.add(
-            scalar_mult=len(positions),
+            scalar_mult=unblinded,
             tags_received=table_count,
             id_matches=sum(1 for m in matches if m.by_id),
             candidate_rows=sum(1 for m in matches if m.candidates and not m.by_id),

@@ -216,15 +216,16 @@ def test_requester_can_decrypt_only_its_matches(ex: Exchange) -> None:
     size = m2["entry_bytes"]
     entries = [ex.round2.body[start + i * size : start + (i + 1) * size] for i in range(m2["table_count"])]
     # Every label key the requester can derive: one per real key of its roll.
-    positions = [q for q in range(m2["query_count"]) if ex.state.slot_keys[ex.state.perm[q]] is not None]
+    count = m2["query_count"]
     outputs, tags = protocol._unblind_chunk(
         (
             rid,
-            [ex.state.slot_keys[ex.state.perm[q]] for q in positions],  # type: ignore[misc]
-            [ex.state.rinv[q * 32 : q * 32 + 32] for q in positions],
-            [ex.round2.body[22 + q * 32 : 22 + q * 32 + 32] for q in positions],
+            [ex.state.slot_keys[ex.state.perm[q]] for q in range(count)],
+            ex.state.rinv,
+            ex.round2.body[22 : 22 + 32 * count],
         )
     )
+    assert len(outputs) == sum(1 for k in ex.state.slot_keys if k is not None)
     label_keys = [protocol._hkdf(o, rid, protocol._INFO_LABEL, 32) for o in outputs]
     by_tag = {e[:16]: e for e in entries}
     opened = [t for t in tags if t in by_tag]
@@ -242,6 +243,22 @@ def test_requester_can_decrypt_only_its_matches(ex: Exchange) -> None:
                 AESGCM(key).decrypt(protocol.AEAD_NONCE, entry[16:], rid)
     # Labels are padded to one length: the ciphertext does not tell how many episodes it holds.
     assert len({len(e) for e in entries}) == 1
+
+
+def test_fast_key_derivations_equal_the_reference_ones() -> None:
+    # Tags and label keys are HKDF-SHA256 (RFC 5869) as computed by `cryptography`; references are
+    # HMAC-SHA256 — the faster per-run derivations must give the same bytes.
+    for _ in range(20):
+        rid, output = secrets.token_bytes(16), secrets.token_bytes(64)
+        kdf = protocol._KDF(rid)
+        tag = protocol._hkdf(output, rid, protocol._INFO_TAG, protocol.TAG_BYTES)
+        label_key = protocol._hkdf(output, rid, protocol._INFO_LABEL, 32)
+        assert kdf.tag(output) == tag and kdf.label_key(output) == label_key
+        assert kdf.tag_and_label_key(output) == (tag, label_key)
+        ref_key, record_id = secrets.token_bytes(32), f"J{secrets.randbelow(10**6)}·甲"
+        assert protocol._Referencer(ref_key, rid)(record_id) == protocol.episode_reference(
+            ref_key, rid.hex(), record_id
+        )
 
 
 # --- tampering, replay, mixed runs -----------------------------------------------------------------
