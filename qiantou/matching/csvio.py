@@ -9,6 +9,7 @@ part through its name key and the number is reported back with its row (never si
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
@@ -89,38 +90,65 @@ class Registry:
         return len(self.episodes)
 
 
-def _rows(
-    source: str | Path | bytes, columns: tuple[str, ...], label: str
-) -> Iterable[tuple[int, list[str]]]:
+def _load(source: str | Path | bytes, label: str) -> tuple[bytes, str]:
     if isinstance(source, bytes):
-        data, name = source, label
-    else:
-        path = Path(source)
-        name = path.name
+        return source, label
+    path = Path(source)
+    try:
+        return path.read_bytes(), path.name
+    except OSError as exc:
+        raise CsvError(f"{path.name}：无法读取文件（{exc.strerror}）") from None
+
+
+_DECODE_STEP = 8 << 20
+
+
+def _check_utf8(data: bytes, name: str) -> None:
+    """Refuse a file that is not UTF-8, naming the line; decodes a few MB at a time, keeping none."""
+    pos = 0
+    while pos < len(data):
+        nl = data.find(b"\n", pos + _DECODE_STEP)
+        end = len(data) if nl < 0 else nl + 1  # a line break is never inside a UTF-8 sequence
         try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise CsvError(f"{name}：无法读取文件（{exc.strerror}）") from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise CsvError(f"{name}：不是 UTF-8 编码（第 {data[: exc.start].count(b'\n') + 1} 行附近）") from None
+            data[pos:end].decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = data[: pos + exc.start].count(b"\n") + 1
+            raise CsvError(f"{name}：不是 UTF-8 编码（第 {line} 行附近）") from None
+        pos = end
+
+
+def _check_header(header: list[str] | None, columns: tuple[str, ...], name: str) -> None:
+    if header is None:
+        raise CsvError(f"{name}：文件为空，应有表头 {','.join(columns)}")
+    got = tuple(h.strip().lower() for h in header)
+    if got != columns:
+        raise CsvError(f"{name}：第 1 行表头应为“{','.join(columns)}”，实为“{','.join(header)}”")
+
+
+def _data_rows(
+    text: str, columns: tuple[str, ...], name: str, first_line: int, *, header: bool = False
+) -> list[tuple[int, list[str]]]:
+    """The non-blank rows of ``text`` (whose first line is line ``first_line`` of the file).
+
+    With ``header``, the first row is checked as the header row (see :func:`_check_header`).
+    """
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    offset = first_line - 1
+    out = []
     try:
-        header = next(reader, None)
-        if header is None:
-            raise CsvError(f"{name}：文件为空，应有表头 {','.join(columns)}")
-        got = tuple(h.strip().lower() for h in header)
-        if got != columns:
-            raise CsvError(f"{name}：第 1 行表头应为“{','.join(columns)}”，实为“{','.join(header)}”")
+        if header:
+            _check_header(next(reader, None), columns, name)
         for row in reader:
             if not row or (len(row) == 1 and not row[0].strip()):
                 continue
             if len(row) != len(columns):
-                raise CsvError(f"{name}：第 {reader.line_num} 行应有 {len(columns)} 列，实有 {len(row)} 列")
-            yield reader.line_num, row
+                raise CsvError(
+                    f"{name}：第 {offset + reader.line_num} 行应有 {len(columns)} 列，实有 {len(row)} 列"
+                )
+            out.append((offset + reader.line_num, row))
     except csv.Error as exc:
-        raise CsvError(f"{name}：第 {reader.line_num} 行 CSV 格式错误（{exc}）") from None
+        raise CsvError(f"{name}：第 {offset + reader.line_num} 行 CSV 格式错误（{exc}）") from None
+    return out
 
 
 def _date(value: str, name: str, row: int, column: str, *, required: bool) -> dt.date | None:
@@ -151,70 +179,156 @@ class Mapper(Protocol):
     def chunk(self, n: int) -> int: ...
 
 
-def _record_ids(raw: list[tuple[int, list[str]]], name: str) -> list[str]:
+# A job for a worker: (kind, file name, either the bytes of whole lines and the number of their first
+# line, or rows already split by this process).
+_Job = tuple[str, str, bytes | list[tuple[int, list[str]]], int]
+
+
+def _jobs(
+    source: str | Path | bytes, columns: tuple[str, ...], kind: str, label: str, workers: Mapper | None
+) -> tuple[str, list[_Job]]:
+    """Check the encoding and header and cut the rows into jobs for the workers.
+
+    Without a quote character or a bare carriage return, every line break ends a row: the workers
+    get runs of whole lines and split them into fields themselves, and this process never holds
+    the file's rows. Otherwise (quoted fields may span lines) the rows are split here.
+    """
+    data, name = _load(source, label)
+    _check_utf8(data, name)
+    start = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+    if b'"' in data or data.count(b"\r") != data.count(b"\r\n"):
+        raw = _data_rows(data[start:].decode("utf-8"), columns, name, 1, header=True)
+        size = workers.chunk(len(raw)) if workers is not None else max(1, len(raw))
+        return name, [(kind, name, raw[i : i + size], 0) for i in range(0, len(raw), size)]
+    nl = data.find(b"\n", start)
+    body = len(data) if nl < 0 else nl + 1
+    _check_header(
+        next(csv.reader(io.StringIO(data[start:body].decode("utf-8"), newline="")), None), columns, name
+    )
+    lines = data.count(b"\n", body) + 1
+    size = workers.chunk(lines) if workers is not None else lines
+    step = max(1, (len(data) - body) * size // lines)
+    jobs: list[_Job] = []
+    pos, line = body, 2
+    while pos < len(data):
+        nl = data.find(b"\n", pos + step - 1)
+        end = len(data) if nl < 0 else nl + 1
+        jobs.append((kind, name, data[pos:end], line))
+        line += data.count(b"\n", pos, end)
+        pos = end
+    return name, jobs
+
+
+_RollPart = tuple[list[bytes | None], list[bytes | None], list[int], list[int], list[tuple[int, str, str]]]
+_RegPart = tuple[
+    list[bytes | None],
+    list[bytes | None],
+    list[str],
+    list[dt.date],
+    list[dt.date | None],
+    list[tuple[int, str, str]],
+]
+# What a worker returns: (error kind, message) or None, row numbers, record ids as written, the part.
+_Read = tuple[tuple[str, str] | None, list[int], list[str], Any]
+
+
+def _read_chunk(job: _Job) -> _Read:
+    """Split (if needed) and check a run of rows, and compute their keys (runs in a worker process).
+
+    Errors are returned, not raised, so that the caller reports them in the file's order of checks:
+    the structure of the whole file first, then record ids, then the values of the rows.
+    """
+    kind, name, payload, first_line = job
+    columns = ROLL_COLUMNS if kind == "roll" else REGISTRY_COLUMNS
+    if isinstance(payload, bytes):
+        try:
+            raw = _data_rows(payload.decode("utf-8"), columns, name, first_line)
+        except CsvError as exc:
+            return ("structure", str(exc)), [], [], None
+    else:
+        raw = payload
+    row_nos, record_ids = [n for n, _ in raw], [r[0] for _, r in raw]
+    try:
+        part = _roll_chunk(name, raw) if kind == "roll" else _registry_chunk(name, raw)
+    except CsvError as exc:
+        return ("row", str(exc)), row_nos, record_ids, None
+    return None, row_nos, record_ids, part
+
+
+def _read(
+    source: str | Path | bytes, columns: tuple[str, ...], kind: str, label: str, workers: Mapper | None
+) -> tuple[list[int], list[str], list[Any]]:
+    name, jobs = _jobs(source, columns, kind, label, workers)
+    results: list[_Read] = (
+        workers.map(_read_chunk, jobs) if workers is not None else [_read_chunk(j) for j in jobs]
+    )
+    for error, *_ in results:
+        if error is not None and error[0] == "structure":
+            raise CsvError(error[1])
     seen: dict[str, int] = {}
-    return [_check_record_id(r[0], seen, name, row_no) for row_no, r in raw]
+    rows = [n for r in results for n in r[1]]
+    record_ids = [
+        _check_record_id(rid, seen, name, n) for r in results for rid, n in zip(r[2], r[1], strict=True)
+    ]
+    for error, *_ in results:
+        if error is not None:
+            raise CsvError(error[1])
+    return rows, record_ids, [r[3] for r in results]
 
 
-def _chunks(raw: list[tuple[int, list[str]]], name: str, workers: Mapper | None) -> list[Any]:
-    size = workers.chunk(len(raw)) if workers is not None else max(1, len(raw))
-    return [(name, raw[i : i + size]) for i in range(0, len(raw), size)]
-
-
-def _map(fn: Callable[[Any], Any], jobs: list[Any], workers: Mapper | None) -> list[Any]:
-    return workers.map(fn, jobs) if workers is not None else [fn(j) for j in jobs]
-
-
-_RollRow = tuple[bytes | None, bytes | None, int, int, list[tuple[str, str]]]
-
-
-def _roll_chunk(job: tuple[str, list[tuple[int, list[str]]]]) -> list[_RollRow]:
-    """Keys, benefit period and issues of a run of roll rows (runs in a worker process)."""
-    name, raw = job
+def _roll_chunk(name: str, raw: list[tuple[int, list[str]]]) -> _RollPart:
+    """Keys, benefit period and issues of a run of roll rows."""
     names = normalize_person_names([r[2] for _, r in raw])
-    out: list[_RollRow] = []
-    for (row_no, r), norm_name in zip(raw, names, strict=True):
+    id_keys: list[bytes | None] = []
+    name_keys: list[bytes | None] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    issues: list[tuple[int, str, str]] = []
+    for i, ((row_no, r), norm_name) in enumerate(zip(raw, names, strict=True)):
         start = _date(r[5], name, row_no, "benefit_start", required=True)
         end = _date(r[6], name, row_no, "benefit_end", required=False)
         assert start is not None
         if end is not None and end < start:
             raise CsvError(f"{name}：第 {row_no} 行 benefit_end 早于 benefit_start")
         keys = person_keys(r[1], norm_name, r[3], r[4])
-        problems = [(f, m) for f, m in (("id_number", keys.id_error), ("name", keys.name_error)) if m]
-        out.append((keys.id_key, keys.name_key, start.toordinal(), end.toordinal() if end else 0, problems))
-    return out
+        if keys.id_error:
+            issues.append((i, "id_number", keys.id_error))
+        if keys.name_error:
+            issues.append((i, "name", keys.name_error))
+        id_keys.append(keys.id_key)
+        name_keys.append(keys.name_key)
+        starts.append(start.toordinal())
+        ends.append(end.toordinal() if end else 0)
+    return id_keys, name_keys, starts, ends, issues
 
 
 def read_roll(source: str | Path | bytes, *, label: str = "roll.csv", workers: Mapper | None = None) -> Roll:
     """Parse and check a roll CSV (columns :data:`ROLL_COLUMNS`); raises :class:`CsvError`.
 
-    With ``workers``, the per-row work (names, ID numbers, dates) is spread over the pool.
+    With ``workers``, the per-row work (fields, names, ID numbers, dates) is spread over the pool.
     """
-    name = Path(source).name if not isinstance(source, bytes) else label
-    raw = list(_rows(source, ROLL_COLUMNS, label))
-    roll = Roll(record_ids=_record_ids(raw, name), rows=[row_no for row_no, _ in raw])
-    done = 0
-    for part in _map(_roll_chunk, _chunks(raw, name, workers), workers):
-        for id_key, name_key, start, end, problems in part:
-            for field_name, message in problems:
-                roll.issues.append(Issue(roll.rows[done], roll.record_ids[done], field_name, message))
-            roll.id_keys.append(id_key)
-            roll.name_keys.append(name_key)
-            roll.benefit_start.append(start)
-            roll.benefit_end.append(end)
-            done += 1
+    rows, record_ids, parts = _read(source, ROLL_COLUMNS, "roll", label, workers)
+    roll = Roll(record_ids=record_ids, rows=rows)
+    for id_keys, name_keys, starts, ends, issues in parts:
+        done = len(roll.id_keys)
+        roll.issues += [Issue(rows[done + i], record_ids[done + i], f, m) for i, f, m in issues]
+        roll.id_keys += id_keys
+        roll.name_keys += name_keys
+        roll.benefit_start += starts
+        roll.benefit_end += ends
     return roll
 
 
-_RegRow = tuple[bytes | None, bytes | None, str, dt.date, dt.date | None, list[tuple[str, str]]]
-
-
-def _registry_chunk(job: tuple[str, list[tuple[int, list[str]]]]) -> list[_RegRow]:
-    """Keys, episode and issues of a run of registry rows (runs in a worker process)."""
-    name, raw = job
+def _registry_chunk(name: str, raw: list[tuple[int, list[str]]]) -> _RegPart:
+    """Keys, episode and issues of a run of registry rows."""
     names = normalize_person_names([r[2] for _, r in raw])
-    out: list[_RegRow] = []
-    for (row_no, r), norm_name in zip(raw, names, strict=True):
+    id_keys: list[bytes | None] = []
+    name_keys: list[bytes | None] = []
+    types: list[str] = []
+    starts: list[dt.date] = []
+    ends: list[dt.date | None] = []
+    issues: list[tuple[int, str, str]] = []
+    for i, ((row_no, r), norm_name) in enumerate(zip(raw, names, strict=True)):
         custody_type = r[5].strip()
         if custody_type not in CUSTODY_TYPES:
             raise CsvError(
@@ -226,9 +340,16 @@ def _registry_chunk(job: tuple[str, list[tuple[int, list[str]]]]) -> list[_RegRo
         if end is not None and end < start:
             raise CsvError(f"{name}：第 {row_no} 行 end 早于 start")
         keys = person_keys(r[1], norm_name, r[3], r[4])
-        problems = [(f, m) for f, m in (("id_number", keys.id_error), ("name", keys.name_error)) if m]
-        out.append((keys.id_key, keys.name_key, custody_type, start, end, problems))
-    return out
+        if keys.id_error:
+            issues.append((i, "id_number", keys.id_error))
+        if keys.name_error:
+            issues.append((i, "name", keys.name_error))
+        id_keys.append(keys.id_key)
+        name_keys.append(keys.name_key)
+        types.append(custody_type)
+        starts.append(start)
+        ends.append(end)
+    return id_keys, name_keys, types, starts, ends, issues
 
 
 def read_registry(
@@ -238,22 +359,18 @@ def read_registry(
 
     Several rows may describe the same person (one custody episode each); record ids must differ.
     """
-    name = Path(source).name if not isinstance(source, bytes) else label
-    raw = list(_rows(source, REGISTRY_COLUMNS, label))
-    record_ids = _record_ids(raw, name)
+    rows, record_ids, parts = _read(source, REGISTRY_COLUMNS, "registry", label, workers)
     reg = Registry()
-    index = 0
-    for part in _map(_registry_chunk, _chunks(raw, name, workers), workers):
-        for id_key, name_key, custody_type, start, end, problems in part:
-            record_id = record_ids[index]
-            for field_name, message in problems:
-                reg.issues.append(Issue(raw[index][0], record_id, field_name, message))
-            reg.episodes.append(Episode(record_id, custody_type, start, end))
+    by_id, by_name = reg.by_id, reg.by_name
+    for id_keys, name_keys, types, starts, ends, issues in parts:
+        done = len(reg.episodes)
+        reg.issues += [Issue(rows[done + i], record_ids[done + i], f, m) for i, f, m in issues]
+        reg.episodes += map(Episode, record_ids[done : done + len(types)], types, starts, ends)
+        for index, (id_key, name_key) in enumerate(zip(id_keys, name_keys, strict=True), done):
             if id_key:
-                reg.by_id.setdefault(id_key, []).append(index)
+                by_id.setdefault(id_key, []).append(index)
             if name_key:
-                reg.by_name.setdefault(name_key, []).append(index)
-            index += 1
+                by_name.setdefault(name_key, []).append(index)
     return reg
 
 

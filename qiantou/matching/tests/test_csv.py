@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from qiantou.matching import synthetic
 from qiantou.matching.csvio import CsvError, read_registry, read_roll
 
 ROLL_HEAD = "record_id,id_number,name,birth_date,sex,benefit_start,benefit_end\n"
@@ -63,3 +64,40 @@ def test_same_person_several_episodes_in_the_registry() -> None:
         ).encode()
     )
     assert list(reg.by_id.values()) == [[0, 1]] and list(reg.by_name.values()) == [[0, 1]]
+
+
+class _SmallChunks:
+    """A stand-in for the worker pool that cuts files into runs of a few rows (in this process)."""
+
+    def map(self, fn, args):  # type: ignore[no-untyped-def]
+        return [fn(a) for a in args]
+
+    def chunk(self, n: int) -> int:
+        return 3
+
+
+def test_rows_split_by_line_runs_read_like_rows_split_whole() -> None:
+    # Files without quotes are cut into runs of lines that the workers split themselves; with a
+    # quoted field the whole file is split at once. Both must give the same roll, row numbers,
+    # issues and errors.
+    ds = synthetic.generate(60, 30, seed=7)
+    lines = ds.roll_csv.decode().splitlines(keepends=True)
+    lines.insert(9, "\r\n")  # a blank line moves the row numbers after it
+    plain = "".join(lines).encode()
+    quoted = "".join([*lines[:5], '"' + lines[5].replace(",", '",', 1), *lines[6:]])
+    assert '"' in quoted and quoted.replace('"', "").encode() == plain
+    fast, whole = read_roll(plain, workers=_SmallChunks()), read_roll(quoted.encode(), workers=_SmallChunks())
+    assert fast == whole and len(fast) == 60 and fast.rows[-1] == 62 and fast.issues
+    reg = read_registry(ds.registry_csv, workers=_SmallChunks())
+    assert reg == read_registry(ds.registry_csv) and len(reg) == len(ds.registry_csv.splitlines()) - 1
+    # Errors name the row of the file, whichever run it is in, and the structure of the whole file
+    # is checked before any row's values.
+    bad_date = [*lines[:40], lines[40].replace(",2", ",x2", 1), *lines[41:]]
+    with pytest.raises(CsvError, match=r"第 41 行 .*日期无法识别"):
+        read_roll("".join(bad_date).encode(), workers=_SmallChunks())
+    short_row = [*bad_date[:50], "R9,1\n", *bad_date[50:]]
+    with pytest.raises(CsvError, match="第 51 行应有 7 列，实有 2 列"):
+        read_roll("".join(short_row).encode(), workers=_SmallChunks())
+    duplicate = [*lines, lines[30]]
+    with pytest.raises(CsvError, match=rf"第 {len(lines) + 1} 行 record_id.*与第 31 行重复"):
+        read_roll("".join(duplicate).encode(), workers=_SmallChunks())
