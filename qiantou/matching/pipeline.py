@@ -8,6 +8,7 @@ outputs are produced in memory and written last.
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -136,14 +137,23 @@ def run_local(
     max_roll: int | None = None,
     as_of: dt.date | None = None,
 ) -> tuple[StepResult, StepResult, StepResult]:
-    """Both sides in one process, through the same round files on disk (demo and benchmark)."""
-    req = request(Path(roll_path), vault=vault, workers=workers, mode=mode)
+    """Both sides in one process, through the same round files on disk (demo and benchmark).
+
+    The two sides are independent until the request reaches J, so J reads its registry (in a
+    thread, its rows in the worker pool) while C reads its roll and blinds its queries: the cores
+    are not left idle during either side's own serial work. Both CSV files are checked before
+    anything is written.
+    """
+    with ThreadPoolExecutor(1, thread_name_prefix="registry") as reader:
+        reading = reader.submit(read_registry, Path(registry_path), workers=workers)
+        req = request(Path(roll_path), vault=vault, workers=workers, mode=mode)
+        registry = reading.result()
     assert req.round_file is not None
     req.round_file.write_dir(workdir / "round1")
     roll_size = req.round_file.manifest["roll_size"]
     resp = respond(
         files.read_dir(workdir / "round1"),
-        Path(registry_path),
+        registry,
         vault=vault,
         workers=workers,
         max_roll=max_roll if max_roll is not None else roll_size,
