@@ -10,10 +10,10 @@ damaged PostgreSQL cannot parse it), the same comparisons run in Python instead 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import nullcontext
 from itertools import islice
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import psycopg
 from django.db import DatabaseError, connections, transaction
@@ -107,8 +107,11 @@ def _stream(connection: Any, sql: str) -> Iterator[list[tuple[Any, ...]]]:
     Batches come from libpq's chunked-rows mode (libpq ≥ 17) or, before that, single-row mode.
     """
     size = CHUNK if psycopg.pq.version() >= 170000 else 1
-    with connection.cursor() as wrapper, connection.wrap_database_errors:
-        rows = wrapper.cursor.stream(sql, size=size)
+    # A plain psycopg cursor on Django's connection (same transaction): Django's own cursor class may
+    # bind parameters client-side, and such cursors cannot ask for binary results. Binary: the body
+    # bytes arrive as they are (no hex to decode), integers as 8 bytes.
+    with psycopg.Cursor(connection.connection) as cursor, connection.wrap_database_errors:
+        rows = cast(Generator[tuple[Any, ...]], cursor.stream(sql, size=size, binary=True))
         try:
             while batch := list(islice(rows, CHUNK)):
                 yield batch
@@ -207,8 +210,8 @@ def verify_chain(*, using: str = "default", fast: bool = True) -> VerifyResult:
 
 def _streams(connection: Any) -> bool:
     """Whether ``connection`` runs on psycopg 3 (whose cursors can stream a result; psycopg2 cannot)."""
-    with connection.cursor() as wrapper:
-        return isinstance(wrapper.cursor, psycopg.Cursor)
+    connection.ensure_connection()
+    return isinstance(connection.connection, psycopg.Connection)
 
 
 def _run(connection: Any, rows_of: Any, *, chunked: bool = True) -> VerifyResult:

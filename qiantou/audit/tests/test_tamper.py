@@ -109,6 +109,19 @@ def test_untouched_chain_verifies(events: list[AuditEvent]) -> None:
     assert chain_head() == (8, events[-1].hash)
 
 
+def test_an_untouched_chain_is_checked_in_the_database_without_the_fallback(
+    events: list[AuditEvent], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The Python fallback gives the same answers, many times slower: it must only run when the
+    # database cannot check a row, never because the fast path itself is broken.
+    def no_fallback(*args: object) -> None:
+        raise AssertionError("the fast path fell back to Python")
+
+    monkeypatch.setattr(verification, "_python_rows", no_fallback)
+    result = verify_chain()
+    assert result.ok and result.count == 8
+
+
 def test_events_are_chained_with_sm3_by_default(events: list[AuditEvent]) -> None:
     first, second = AuditEvent.objects.order_by("seq")[:2]
     assert first.prev_hash == chain.GENESIS_HASH and second.prev_hash == first.hash
