@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -153,10 +156,35 @@ class Resolution(models.TextChoices):
     UNKNOWN = "unknown", _("未匹配单位")
 
 
+def _fill_plan(rows: Iterable[TaskUnit]) -> None:
+    """Set ``plan_id`` from the task on rows that lack it (one query for the tasks not loaded)."""
+    missing = [row for row in rows if row.plan_id is None]
+    unloaded = {row.task_id for row in missing if not TaskUnit.task.is_cached(row)}
+    plan_of = dict(Task.objects.filter(pk__in=unloaded).values_list("pk", "plan_id")) if unloaded else {}
+    for row in missing:
+        plan_id = row.task.plan_id if TaskUnit.task.is_cached(row) else plan_of.get(row.task_id)
+        if plan_id is not None:  # else the missing task fails the insert itself
+            row.plan_id = plan_id
+
+
+class TaskUnitManager(models.Manager["TaskUnit"]):
+    def bulk_create(self, objs: Iterable[TaskUnit], *args: Any, **kwargs: Any) -> list[TaskUnit]:
+        """``bulk_create`` that fills each row's ``plan_id`` from its task, as :meth:`TaskUnit.save` does."""
+        objs = list(objs)
+        _fill_plan(objs)
+        return super().bulk_create(objs, *args, **kwargs)
+
+
 class TaskUnit(models.Model):
-    """A unit named on a task, in printed order; ``unit`` is null while the printed name is unresolved."""
+    """A unit named on a task, in printed order; ``unit`` is null while the printed name is unresolved.
+
+    ``plan`` repeats the task's plan (a task never changes plan; filled from the task on save and
+    bulk create) so that "the plans naming my unit", which every unit member's list starts from, is
+    one index range (``taskunit_unit_plan``) instead of a lookup per named task.
+    """
 
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="task_units")
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="+")
     unit = models.ForeignKey("units.Unit", null=True, blank=True, on_delete=models.PROTECT,
                              related_name="task_units")
     role = models.CharField(max_length=16, choices=TaskUnitRole.choices)
@@ -165,13 +193,21 @@ class TaskUnit(models.Model):
     resolution = models.CharField(max_length=16, choices=Resolution.choices, default=Resolution.MATCHED)
     confidence = models.FloatField(default=1.0)
 
+    objects = TaskUnitManager()
+
     class Meta:
         ordering = ["task", "role", "position"]  # noqa: RUF012 (Django reads a list; a tuple would be a migration)
         indexes = (
             models.Index(fields=["unit", "role"]),
             # Covering index for "tasks/plans naming my unit" (visibility and the unit filter).
             models.Index(fields=["unit", "task"], name="taskunit_unit_task"),
+            models.Index(fields=["unit", "plan"], name="taskunit_unit_plan"),
         )
 
     def __str__(self) -> str:
         return f"{self.get_role_display()}: {self.unit or self.printed_name}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.plan_id is None and self.task_id is not None:
+            _fill_plan([self])
+        super().save(*args, **kwargs)

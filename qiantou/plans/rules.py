@@ -53,7 +53,7 @@ def plan_visible_(user: Any, plan: Plan) -> bool:
     if unit_id in (plan.lead_unit_id, plan.issuing_unit_id):
         return True
     if plan.status in CIRCULATED_STATUSES:
-        return TaskUnit.objects.filter(task__plan_id=plan.pk, unit_id=unit_id).exists()
+        return TaskUnit.objects.filter(plan_id=plan.pk, unit_id=unit_id).exists()
     return False
 
 

@@ -184,6 +184,7 @@ def _write_task_units(task: Task, groups: Mapping[str, Sequence[UnitRef]]) -> li
             rows.append(
                 TaskUnit(
                     task=task,
+                    plan_id=task.plan_id,
                     unit=named.unit,
                     role=role,
                     position=i,

@@ -208,3 +208,20 @@ def test_plan_task_tree_is_nested_in_printed_order(world: World, django_assert_m
     assert tree[0]["children"][1]["depth"] == 1
     assert names[2] == [world.other.name]
     assert len(flat) == 24
+
+
+def test_named_units_carry_their_tasks_plan_however_they_are_written(world: World) -> None:
+    """Visibility reads "plans naming my unit" from ``TaskUnit.plan``: every way of writing a row fills it."""
+    plan = make_plan(world.lead, status=PlanStatus.ISSUED)
+    other_plan = make_plan(world.lead, status=PlanStatus.ISSUED)
+    task = make_task(plan, no="1", lead=[world.lead])  # bulk_create with the task loaded
+    later = make_task(other_plan, no="1", lead=[world.lead])
+    bare = TaskUnit(task_id=later.pk, unit=world.named, role=TaskUnitRole.COOPERATING)  # task not loaded
+    TaskUnit.objects.bulk_create([bare])
+    saved = TaskUnit.objects.create(task=task, unit=world.other, role=TaskUnitRole.COOPERATING)
+    rows = dict(TaskUnit.objects.values_list("pk", "plan_id"))
+    assert rows[bare.pk] == other_plan.pk and rows[saved.pk] == plan.pk
+    assert set(rows.values()) == {plan.pk, other_plan.pk}
+    # and so the named units see exactly the plan that names them
+    assert visible_plan_ids(world.named_liaison) == {other_plan.pk}
+    assert visible_plan_ids(world.other_liaison) == {plan.pk}
