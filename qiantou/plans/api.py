@@ -164,9 +164,12 @@ def list_tasks(
         q=filters.q,
     )
     offset = (page - 1) * page_size
+    items = task_rows(tasks[offset : offset + page_size])
+    # A short page that is not past the end is the last one: it gives the count without a query.
+    count = offset + len(items) if len(items) < page_size and (items or not offset) else tasks.count()
     body = {
-        "items": task_rows(tasks[offset : offset + page_size]),
-        "count": tasks.count(),
+        "items": items,
+        "count": count,
         "page": page,
         "page_size": page_size,
     }

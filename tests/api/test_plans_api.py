@@ -84,6 +84,11 @@ def test_task_list_filters_and_pagination(scene: Scene, client_for: ClientFor) -
     assert page1["count"] == 120 and len(page1["items"]) == 50
     page3 = client.get(f"/api/plans/tasks?plan={plan.pk}&page=3").json()
     assert [t["no"] for t in page3["items"]] == [str(i) for i in range(100, 120)]
+    assert page3["count"] == 120  # the short last page gives the count
+    past_end = client.get(f"/api/plans/tasks?plan={plan.pk}&page=4").json()
+    assert past_end["items"] == [] and past_end["count"] == 120
+    full_last = client.get(f"/api/plans/tasks?plan={plan.pk}&page=2&page_size=60").json()
+    assert len(full_last["items"]) == 60 and full_last["count"] == 120
     assert (page3["page"], page3["page_size"]) == (3, 50)
     TaskPage.model_validate(page3)  # the rows are built by hand: they must match the documented shape
     assert client.get(f"/api/plans/tasks?plan={plan.pk}&page_size=500").status_code == 422
@@ -101,6 +106,8 @@ def test_task_list_filters_and_pagination(scene: Scene, client_for: ClientFor) -
     led_by_named = client.get(f"/api/plans/tasks?plan={plan.pk}&unit={w.named.pk}&overdue=false").json()
     assert led_by_named["count"] == 45
     assert client.get("/api/plans/tasks?q=低保").json()["count"] == 1
+    assert client.get("/api/plans/tasks?q=低保&status=open").json()["count"] == 1
+    assert client.get("/api/plans/tasks?q=低保&status=done").json()["count"] == 0
     assert client.get("/api/plans/tasks?status=bogus").status_code == 422
     # a unit named on a task of an issued plan sees that plan's tasks, and nothing of the others
     other = client_for(w.other_liaison, "token")
