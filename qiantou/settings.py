@@ -151,6 +151,7 @@ else:
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(DATA_DIR / "qiantou.sqlite3"),
             "OPTIONS": dict(_SQLITE_OPTIONS),
+            "CONN_MAX_AGE": 60,
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
