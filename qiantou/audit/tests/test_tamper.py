@@ -202,6 +202,28 @@ def test_raw_time_edit_is_named(events: list[AuditEvent]) -> None:
     assert_broken_at(5, {"fields:created_at"})
 
 
+ESCAPED = ['他说"好"', "C:\\路径\\", "一行\n二行\t\x01", "平常"]
+
+
+@pytest.mark.parametrize("odd", ESCAPED)
+def test_strings_json_must_escape_verify_and_an_edit_is_named(events: list[AuditEvent], odd: str) -> None:
+    # Quotes, backslashes and control characters in the text columns (each escaped in the body).
+    audit_record(actor=None, action=f"x.{odd}", object_type=odd, object_id=odd, payload={"k": odd})
+    assert verify_chain().ok and verify_chain(fast=False).ok
+    with bypass():
+        sql("UPDATE audit_auditevent SET object_id = object_id || 'x' WHERE seq = 9")
+    assert_broken_at(9, {"fields:object_id"})
+
+
+def test_a_column_spelling_the_escaped_form_of_the_body_value_is_named(events: list[AuditEvent]) -> None:
+    # The body holds "a\"b" (the string a"b); a column holding a\"b (with the backslash) spells the
+    # same characters unescaped, yet is another value.
+    audit_record(actor=None, action="x.quote", object_type="plans.task", object_id='a"b')
+    with bypass():
+        sql("UPDATE audit_auditevent SET object_id = %s WHERE seq = 9", ['a\\"b'])
+    assert_broken_at(9, {"fields:object_id"})
+
+
 def test_body_edit_without_rehash_is_named(events: list[AuditEvent]) -> None:
     with bypass():
         sql("UPDATE audit_auditevent SET body = replace(body, '市司法局', '市公安局') WHERE seq = 6")
