@@ -151,10 +151,12 @@ def add(p: bytes, q: bytes) -> bytes:
 
 
 def mul_many(scalars: bytes | Sequence[bytes], elements: bytes) -> bytes:
-    """``s_i·P_i`` for concatenated 32-byte elements; ``scalars`` one scalar or one per element.
+    """``s_i·P_i`` for concatenated 32-byte elements.
 
-    Raises :class:`GroupError` with ``index`` of the first element that is not a canonical
-    non-identity encoding.
+    ``scalars`` is one 32-byte scalar for all elements, or one per element: a sequence, or the
+    scalars concatenated (``32·n`` bytes; for one element both readings agree). Raises
+    :class:`GroupError` with ``index`` of the first element that is not a canonical non-identity
+    encoding.
     """
     n, rest = divmod(len(elements), ELEMENT_BYTES)
     if rest:
@@ -163,18 +165,28 @@ def mul_many(scalars: bytes | Sequence[bytes], elements: bytes) -> bytes:
     out = ctypes.create_string_buffer(len(elements))
     f = lib().crypto_scalarmult_ristretto255
     a_src, a_out = ctypes.addressof(src), ctypes.addressof(out)
-    if isinstance(scalars, bytes):
+    if isinstance(scalars, bytes) and len(scalars) == SCALAR_BYTES:
         for i in range(n):
             off = i * ELEMENT_BYTES
             if f(a_out + off, scalars, a_src + off) != 0:
                 raise GroupError(f"element {i} is not a canonical ristretto255 element", index=i)
-    else:
-        if len(scalars) != n:
+        return out.raw
+    if isinstance(scalars, bytes):
+        if len(scalars) != n * SCALAR_BYTES:
             raise ValueError("one scalar per element")
+        sbuf = ctypes.create_string_buffer(scalars, len(scalars))
+        a_s = ctypes.addressof(sbuf)
         for i in range(n):
             off = i * ELEMENT_BYTES
-            if f(a_out + off, scalars[i], a_src + off) != 0:
+            if f(a_out + off, a_s + off, a_src + off) != 0:
                 raise GroupError(f"element {i} is not a canonical ristretto255 element", index=i)
+        return out.raw
+    if len(scalars) != n:
+        raise ValueError("one scalar per element")
+    for i in range(n):
+        off = i * ELEMENT_BYTES
+        if f(a_out + off, scalars[i], a_src + off) != 0:
+            raise GroupError(f"element {i} is not a canonical ristretto255 element", index=i)
     return out.raw
 
 
@@ -188,36 +200,52 @@ def from_hash_many(uniforms: Sequence[bytes]) -> bytes:
     return out.raw
 
 
-def scalar_random_many(n: int) -> list[bytes]:
-    """``n`` random non-zero scalars."""
+def scalars_random(n: int) -> bytes:
+    """``n`` random non-zero scalars, concatenated."""
     buf = ctypes.create_string_buffer(n * SCALAR_BYTES)
     f = lib().crypto_core_ristretto255_scalar_random
     base = ctypes.addressof(buf)
     for i in range(n):
         f(base + i * SCALAR_BYTES)
-    raw = buf.raw
+    return buf.raw
+
+
+def scalars_invert(scalars: bytes) -> bytes:
+    """Inverses of concatenated non-zero scalars by Montgomery's trick: one inversion and 3(n-1)
+    multiplications, all on one buffer (no Python object per step)."""
+    n, rest = divmod(len(scalars), SCALAR_BYTES)
+    if rest:
+        raise ValueError("scalar buffer is not a multiple of 32 bytes")
+    if n == 0:
+        return b""
+    sodium = lib()
+    smul = sodium.crypto_core_ristretto255_scalar_mul
+    src = ctypes.create_string_buffer(scalars, len(scalars))
+    prefix = ctypes.create_string_buffer(len(scalars))  # prefix[i] = s_0·…·s_i
+    out = ctypes.create_string_buffer(len(scalars))
+    a_src, a_pre, a_out = ctypes.addressof(src), ctypes.addressof(prefix), ctypes.addressof(out)
+    ctypes.memmove(a_pre, a_src, SCALAR_BYTES)
+    for off in range(SCALAR_BYTES, len(scalars), SCALAR_BYTES):
+        smul(a_pre + off, a_pre + off - SCALAR_BYTES, a_src + off)
+    acc = [ctypes.create_string_buffer(SCALAR_BYTES), ctypes.create_string_buffer(SCALAR_BYTES)]
+    if sodium.crypto_core_ristretto255_scalar_invert(acc[0], a_pre + len(scalars) - SCALAR_BYTES) != 0:
+        raise GroupError("cannot invert the zero scalar")
+    cur = 0  # acc[cur] = (s_0·…·s_i)^-1; two buffers so that no call writes what it reads
+    for off in range(len(scalars) - SCALAR_BYTES, 0, -SCALAR_BYTES):
+        smul(a_out + off, acc[cur], a_pre + off - SCALAR_BYTES)
+        smul(acc[1 - cur], acc[cur], a_src + off)
+        cur = 1 - cur
+    ctypes.memmove(a_out, acc[cur], SCALAR_BYTES)
+    return out.raw
+
+
+def scalar_random_many(n: int) -> list[bytes]:
+    """``n`` random non-zero scalars."""
+    raw = scalars_random(n)
     return [raw[i : i + SCALAR_BYTES] for i in range(0, len(raw), SCALAR_BYTES)]
 
 
 def scalar_invert_many(scalars: Sequence[bytes]) -> list[bytes]:
-    """Inverses of non-zero scalars by Montgomery's trick: one inversion, 3(n-1) multiplications."""
-    n = len(scalars)
-    if n == 0:
-        return []
-    sodium = lib()
-    smul = sodium.crypto_core_ristretto255_scalar_mul
-    prefix = [scalars[0]]
-    acc = ctypes.create_string_buffer(SCALAR_BYTES)
-    for i in range(1, n):
-        smul(acc, prefix[-1], scalars[i])
-        prefix.append(acc.raw)
-    inv = scalar_invert(prefix[-1])
-    out: list[bytes] = [b""] * n
-    tmp = ctypes.create_string_buffer(SCALAR_BYTES)
-    for i in range(n - 1, 0, -1):
-        smul(tmp, inv, prefix[i - 1])
-        out[i] = tmp.raw
-        smul(acc, inv, scalars[i])
-        inv = acc.raw
-    out[0] = inv
-    return out
+    """Inverses of non-zero scalars (see :func:`scalars_invert`)."""
+    raw = scalars_invert(b"".join(scalars))
+    return [raw[i : i + SCALAR_BYTES] for i in range(0, len(raw), SCALAR_BYTES)]

@@ -109,8 +109,12 @@ class Workers:
         return lambda: list(results)
 
     def chunk(self, n: int) -> int:
-        """A chunk size giving each worker several chunks (for balance) of 256..8192 items."""
-        return max(256, min(8192, n // (self.processes * 8) or 1))
+        """A chunk size giving each worker many chunks of 256..8192 items.
+
+        Small enough that the last chunk of a step leaves the other cores idle only briefly (a
+        step waits for all its chunks), large enough that sending them costs little.
+        """
+        return max(256, min(8192, n // (self.processes * 32) or 1))
 
 
 def _split(n: int, size: int) -> list[tuple[int, int]]:
@@ -161,9 +165,9 @@ def _blind_chunk(args: tuple[int, list[bytes | None]]) -> tuple[bytes, bytes, in
     xmd = oprf.Suite(mode).xmd_group()
     uniforms = [xmd(k) if k is not None else secrets.token_bytes(64) for k in keys]
     points = group.from_hash_many(uniforms)
-    blinds = group.scalar_random_many(len(keys))
+    blinds = group.scalars_random(len(keys))
     blinded = group.mul_many(blinds, points)
-    return blinded, b"".join(group.scalar_invert_many(blinds)), len(keys)
+    return blinded, group.scalars_invert(blinds), len(keys)
 
 
 def _evaluate_chunk(args: tuple[bytes, bytes, int]) -> tuple[bytes, int | None]:
@@ -205,9 +209,10 @@ def _unblind_chunk(
     """
     run_id, keys, rinv, evaluated = args
     real = [i for i, key in enumerate(keys) if key is not None]
-    unblinded = group.mul_many(
-        [rinv[i * 32 : i * 32 + 32] for i in real], b"".join(evaluated[i * 32 : i * 32 + 32] for i in real)
-    )
+    if len(real) < len(keys):
+        rinv = b"".join([rinv[i * 32 : i * 32 + 32] for i in real])
+        evaluated = b"".join([evaluated[i * 32 : i * 32 + 32] for i in real])
+    unblinded = group.mul_many(rinv, evaluated)
     kdf = _KDF(run_id)
     outputs = [oprf.finalize_hash(keys[i], unblinded[j * 32 : j * 32 + 32]) for j, i in enumerate(real)]  # type: ignore[arg-type]
     return outputs, [kdf.tag(o) for o in outputs]
@@ -272,14 +277,15 @@ class ClientState:
         rows = json.dumps(
             [self.record_ids, self.rows, self.benefit_start, self.benefit_end], ensure_ascii=False
         ).encode()
-        keys = b"".join(struct.pack("<H", len(k)) + k if k else b"\xff\xff" for k in self.slot_keys)
+        lengths = array("H", [len(k) if k else 0xFFFF for k in self.slot_keys])
+        keys = lengths.tobytes() + b"".join([k for k in self.slot_keys if k])
         parts = [header, self.rinv, self.perm.tobytes(), keys, rows, self.blinded]
-        return b"QTCS1" + b"".join(struct.pack("<Q", len(p)) + p for p in parts)
+        return b"QTCS2" + b"".join(struct.pack("<Q", len(p)) + p for p in parts)
 
     @classmethod
     def unpack(cls, data: bytes) -> ClientState:
-        """Inverse of :meth:`pack`."""
-        if not data.startswith(b"QTCS1"):
+        """Inverse of :meth:`pack` (also reads the QTCS1 layout, one length before each key)."""
+        if not data.startswith((b"QTCS1", b"QTCS2")):
             raise ProtocolError("本地比对状态文件格式不符")
         parts, pos = [], 5
         for _ in range(6):
@@ -290,15 +296,27 @@ class ClientState:
         perm = array("I")
         perm.frombytes(parts[2])
         keys: list[bytes | None] = []
-        raw, p = parts[3], 0
-        while p < len(raw):
-            (n,) = struct.unpack_from("<H", raw, p)
-            if n == 0xFFFF:
-                keys.append(None)
-                p += 2
-            else:
-                keys.append(raw[p + 2 : p + 2 + n])
-                p += 2 + n
+        raw = parts[3]
+        if data.startswith(b"QTCS2"):
+            lengths = array("H")
+            lengths.frombytes(raw[: 2 * len(perm)])
+            p = 2 * len(perm)
+            for n in lengths:
+                if n == 0xFFFF:
+                    keys.append(None)
+                else:
+                    keys.append(raw[p : p + n])
+                    p += n
+        else:
+            p = 0
+            while p < len(raw):
+                (n,) = struct.unpack_from("<H", raw, p)
+                if n == 0xFFFF:
+                    keys.append(None)
+                    p += 2
+                else:
+                    keys.append(raw[p + 2 : p + 2 + n])
+                    p += 2 + n
         record_ids, rows, bs, be = json.loads(parts[4])
         return cls(
             header["run_id"],

@@ -428,3 +428,17 @@ def test_state_is_sealed_at_rest(ex: Exchange) -> None:
             pipeline.load_state(ex.c, ex.state.run_id)
     finally:
         path.write_bytes(blob)
+
+
+def test_state_round_trips_and_a_state_sealed_by_the_previous_layout_still_opens(ex: Exchange) -> None:
+    packed = ex.state.pack()
+    assert protocol.ClientState.unpack(packed) == ex.state
+    # QTCS1 (before the key lengths were stored together): each key preceded by its length.
+    parts, pos = [], 5
+    for _ in range(6):
+        n = int.from_bytes(packed[pos : pos + 8], "little")
+        parts.append(packed[pos + 8 : pos + 8 + n])
+        pos += 8 + n
+    parts[3] = b"".join(len(k).to_bytes(2, "little") + k if k else b"\xff\xff" for k in ex.state.slot_keys)
+    old = b"QTCS1" + b"".join(len(p).to_bytes(8, "little") + p for p in parts)
+    assert protocol.ClientState.unpack(old) == ex.state

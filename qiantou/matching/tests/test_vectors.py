@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
 
 import pytest
 
@@ -254,3 +255,9 @@ def test_batched_proof_detects_one_answer_under_another_key() -> None:
 def test_batch_inversion_matches_single_inversion() -> None:
     scalars = group.scalar_random_many(50)
     assert group.scalar_invert_many(scalars) == [group.scalar_invert(s) for s in scalars]
+    assert group.scalars_invert(b"".join(scalars[:1])) == group.scalar_invert(scalars[0])
+    # one scalar per element, concatenated, as the blinding and unblinding pass them
+    points = b"".join(group.from_hash(secrets.token_bytes(64)) for _ in scalars)
+    assert group.mul_many(b"".join(scalars), points) == b"".join(
+        group.mul(s, points[i * 32 : i * 32 + 32]) for i, s in enumerate(scalars)
+    )
