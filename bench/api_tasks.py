@@ -299,6 +299,28 @@ def server_cpu_seconds(pid: int) -> float:
     return total
 
 
+def backend_pids(admin: dict[str, Any], dbname: str) -> list[int]:
+    """The PostgreSQL backends connected to ``dbname`` (the web workers keep theirs for 60 s)."""
+    import psycopg
+
+    with psycopg.connect(dbname="postgres", autocommit=True, **admin) as conn:
+        rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [dbname]).fetchall()
+    return [int(pid) for (pid,) in rows]
+
+
+def pids_cpu_seconds(pids: list[int]) -> float:
+    """User+system CPU seconds of processes ``pids`` (Linux /proc; a process gone counts 0)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
@@ -329,14 +351,18 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--requests", type=int, default=2000, help="total requests (after a warm-up pass)")
     parser.add_argument("--server", choices=["gunicorn", "runserver"], default="gunicorn")
-    parser.add_argument("--data-dir", help="SQLite only: keep the database here and reuse it on the next run")
+    parser.add_argument(
+        "--data-dir",
+        help="keep the city (SQLite: the database file; PostgreSQL: the scratch database, not dropped) "
+        "and reuse it on the next run with the same directory",
+    )
     args = parser.parse_args()
 
     url = os.environ.get("DATABASE_URL", "")
     scratch: str | None = None
     admin: dict[str, Any] | None = None
     with tempfile.TemporaryDirectory(prefix="qiantou-bench-api-") as tmp:
-        if args.data_dir and not url:
+        if args.data_dir:
             tmp = args.data_dir
             Path(tmp).mkdir(parents=True, exist_ok=True)
         saved = Path(tmp) / "bench_city.json"
@@ -351,9 +377,11 @@ def main() -> int:
             admin = dict(
                 host=cfg["HOST"], port=cfg["PORT"] or 5432, user=cfg["USER"], password=cfg["PASSWORD"]
             )
-            with psycopg.connect(dbname="postgres", autocommit=True, **(admin or {})) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
-                conn.execute(f'CREATE DATABASE "{scratch}"')
+            keep = bool(args.data_dir)
+            if not (keep and saved.exists()):
+                with psycopg.connect(dbname="postgres", autocommit=True, **(admin or {})) as conn:
+                    conn.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
+                    conn.execute(f'CREATE DATABASE "{scratch}"')
             env["DATABASE_URL"] = url.rsplit("/", 1)[0] + "/" + scratch
             label = "PostgreSQL"
         server = None
@@ -383,20 +411,28 @@ def main() -> int:
             server = start_server(args.server, port, env)
             run_clients(port, mix, args.clients, len(mix))  # warm-up: every query once
             cpu0, load0 = server_cpu_seconds(server.pid), os.getloadavg()[0]
+            db_pids = backend_pids(admin, scratch) if scratch and admin else []
+            db0 = pids_cpu_seconds(db_pids)
             t1 = time.perf_counter()
             timings = run_clients(port, mix, args.clients, args.requests)
             wall = time.perf_counter() - t1
             cpu1, load1 = server_cpu_seconds(server.pid), os.getloadavg()[0]
+            db1 = pids_cpu_seconds(db_pids)
             ok = report(f"{label}, {args.server}, {args.clients} clients", timings, wall)
             print(
                 f"server CPU per request {(cpu1 - cpu0) / len(timings) * 1000:.1f} ms; "
                 f"load average {load0:.1f} → {load1:.1f} on {os.cpu_count()} CPUs"
             )
+            if scratch:
+                print(
+                    f"PostgreSQL backends' CPU per request {(db1 - db0) / len(timings) * 1000:.1f} ms "
+                    f"({len(db_pids)} backends of the web workers; on the same cores)"
+                )
         finally:
             if server is not None:
                 server.terminate()
                 server.wait(timeout=10)
-            if scratch and admin:
+            if scratch and admin and not args.data_dir:
                 from django.db import connections
 
                 connections.close_all()

@@ -146,10 +146,16 @@ class TaskFilters(Schema):
 
 
 class TaskPage(Schema):
-    """One page of a task list: ``items`` (at most ``page_size``) of ``count`` matching tasks."""
+    """One page of a task list: ``items`` (at most ``page_size``) of ``count`` matching tasks.
+
+    ``count`` is exact when ``count_exact`` is true. Otherwise more tasks match than the list counts
+    by default (``COUNT_LIMIT`` in ``plans/api.py``, or the rows already paged past): ``count`` is then
+    a lower bound, shown as "1000+"; ask with ``exact_count=true`` for the full count.
+    """
 
     items: list[TaskOut]
     count: int
+    count_exact: bool
     page: int
     page_size: int
 

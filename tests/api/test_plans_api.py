@@ -88,7 +88,7 @@ def test_task_list_filters_and_pagination(scene: Scene, client_for: ClientFor) -
     past_end = client.get(f"/api/plans/tasks?plan={plan.pk}&page=4").json()
     assert past_end["items"] == [] and past_end["count"] == 120
     full_last = client.get(f"/api/plans/tasks?plan={plan.pk}&page=2&page_size=60").json()
-    assert len(full_last["items"]) == 60 and full_last["count"] == 120
+    assert len(full_last["items"]) == 60 and full_last["count"] == 120 and full_last["count_exact"]
     assert (page3["page"], page3["page_size"]) == (3, 50)
     TaskPage.model_validate(page3)  # the rows are built by hand: they must match the documented shape
     assert client.get(f"/api/plans/tasks?plan={plan.pk}&page_size=500").status_code == 422
@@ -106,13 +106,40 @@ def test_task_list_filters_and_pagination(scene: Scene, client_for: ClientFor) -
     led_by_named = client.get(f"/api/plans/tasks?plan={plan.pk}&unit={w.named.pk}&overdue=false").json()
     assert led_by_named["count"] == 45
     assert client.get("/api/plans/tasks?q=低保").json()["count"] == 1
+    make_task(plan, no="E", text="对接Excel台账")
+    assert client.get("/api/plans/tasks?q=excel").json()["count"] == 1  # Latin letters: any case
+    assert client.get("/api/plans/tasks?q=EXCEL台账").json()["count"] == 1
     assert client.get("/api/plans/tasks?q=低保&status=open").json()["count"] == 1
     assert client.get("/api/plans/tasks?q=低保&status=done").json()["count"] == 0
     assert client.get("/api/plans/tasks?status=bogus").status_code == 422
     # a unit named on a task of an issued plan sees that plan's tasks, and nothing of the others
     other = client_for(w.other_liaison, "token")
-    assert other.get("/api/plans/tasks").json()["count"] == 120
+    assert other.get("/api/plans/tasks").json()["count"] == 121
     assert other.get(f"/api/plans/tasks?unit={w.other.pk}").json()["count"] == 40
+
+
+def test_task_count_is_exact_up_to_the_limit_then_a_lower_bound(
+    scene: Scene, client_for: ClientFor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from qiantou.plans import api
+
+    monkeypatch.setattr(api, "COUNT_LIMIT", 25)
+    plan = make_plan(scene.world.lead, status=PlanStatus.ISSUED)
+    for i in range(40):
+        make_task(plan, no=str(i), lead=[scene.world.lead])
+    client = client_for(scene.world.handler, "token")
+    url = f"/api/plans/tasks?plan={plan.pk}&page_size=10"
+    first = client.get(url).json()
+    assert (first["count"], first["count_exact"]) == (25, False)  # "25+": more match than counted
+    deep = client.get(url + "&page=3").json()
+    assert (deep["count"], deep["count_exact"]) == (30, False)  # never less than the rows paged past
+    assert client.get(url + "&exact_count=true").json() | {"items": []} == {
+        "items": [], "count": 40, "count_exact": True, "page": 1, "page_size": 10
+    }
+    last = client.get(url + "&page=4").json()
+    assert (last["count"], last["count_exact"]) == (40, True)
+    under = client.get(f"/api/plans/tasks?plan={plan.pk}&page_size=10&q=1").json()  # 1, 10-19, 21, 31
+    assert (under["count"], under["count_exact"]) == (13, True)
 
 
 def test_create_update_delete_flow_records_each_step(scene: Scene, client_for: ClientFor) -> None:
