@@ -1,10 +1,18 @@
 """Verifying the accountability record in the database (``qiantou audit verify``) and exporting it.
 
-One streaming pass in ``seq`` order. The database computes, per row, whether the stored columns
-still match the hashed body (the body rebuilt from the columns as text and compared; on PostgreSQL
-the payload compared as ``jsonb``); Python recomputes every hash and follows the ``prev_hash`` links
-(:class:`qiantou.audit.chain.ChainVerifier`). When the database cannot run that check (a body so
-damaged PostgreSQL cannot parse it), the same comparisons run in Python instead (slower, same answers).
+One pass in ``seq`` order, one statement (one snapshot), split between the two sides:
+
+* **the database** checks, per row, that the stored columns still match the hashed body: the body
+  is rebuilt from the columns as text and compared (on PostgreSQL all but the payload, whose slice
+  of the body is parsed and compared with the ``jsonb`` column by value). Any difference → a
+  "fields" mismatch; the column is named afterwards, for that one row, in Python;
+* **this process** recomputes every hash from the body bytes and follows the ``seq`` numbers and
+  the ``prev_hash`` links (:class:`qiantou.audit.chain.ChainVerifier`), stopping at the first break.
+
+On PostgreSQL the result is streamed (psycopg ``stream``, binary), so the server checks rows while
+this process hashes those already received: on two cores the wall time is about the slower of the
+two, not their sum. When the database cannot run its check (a body so damaged PostgreSQL cannot
+parse it), the same comparisons run in Python instead (slower, same answers).
 """
 
 from __future__ import annotations
