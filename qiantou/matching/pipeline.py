@@ -107,16 +107,27 @@ def load_state(vault: Vault, run_id: str) -> ClientState:
 
 
 def finish(
-    response_file: files.RoundFile, *, vault: Vault, workers: Workers, as_of: dt.date | None = None
+    response_file: files.RoundFile,
+    *,
+    vault: Vault,
+    workers: Workers,
+    as_of: dt.date | None = None,
+    opened: ClientState | None = None,
 ) -> StepResult:
-    """C, after round 2: unblind, decrypt own matches, then retire the state (a replay is refused)."""
+    """C, after round 2: unblind, decrypt own matches, then retire the state (a replay is refused).
+
+    ``opened`` may be the state already read with :func:`load_state`; it is used only when its run
+    id is the answer's and the run is still not finished, else the state is read here.
+    """
     try:
         run_id = str(response_file.manifest.get("run_id", ""))
     except ValueError:
         raise files.RoundFileError("manifest.json 不是有效的 JSON（文件损坏或被截断）") from None
     if len(run_id) != 32 or any(c not in "0123456789abcdef" for c in run_id):
         raise files.RoundFileError("manifest.json 缺少有效的运行编号")
-    state = load_state(vault, run_id)
+    state = opened
+    if state is None or state.run_id != run_id or _done_path(vault, run_id).exists():
+        state = load_state(vault, run_id)
     stats = Stats()
     outcome = protocol.client_finish(state, response_file, workers=workers, as_of=as_of, stats=stats)
     _done_path(vault, run_id).write_text(dt.datetime.now(dt.UTC).isoformat(), encoding="utf-8")
@@ -151,16 +162,29 @@ def run_local(
     assert req.round_file is not None
     req.round_file.write_dir(workdir / "round1")
     roll_size = req.round_file.manifest["roll_size"]
-    resp = respond(
-        files.read_dir(workdir / "round1"),
-        registry,
+    # C opens its sealed state (its own business) while J answers.
+    with ThreadPoolExecutor(1, thread_name_prefix="state") as opener:
+        opening = opener.submit(load_state, vault, req.run_id)
+        resp = respond(
+            files.read_dir(workdir / "round1"),
+            registry,
+            vault=vault,
+            workers=workers,
+            max_roll=max_roll if max_roll is not None else roll_size,
+        )
+        assert resp.round_file is not None
+        resp.round_file.write_dir(workdir / "round2")
+        try:
+            state: ClientState | None = opening.result()
+        except StateError:
+            state = None  # finish reads it again and reports why
+    fin = finish(
+        files.read_dir(workdir / "round2"),
         vault=vault,
         workers=workers,
-        max_roll=max_roll if max_roll is not None else roll_size,
+        as_of=as_of,
+        opened=state,
     )
-    assert resp.round_file is not None
-    resp.round_file.write_dir(workdir / "round2")
-    fin = finish(files.read_dir(workdir / "round2"), vault=vault, workers=workers, as_of=as_of)
     assert fin.outcome is not None
     write_result(out_path, fin.outcome)
     return req, resp, fin

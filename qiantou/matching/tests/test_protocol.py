@@ -413,6 +413,18 @@ def test_finished_run_cannot_be_replayed_and_responder_refuses_a_replay(tmp_path
     assert not (ex.c.base / "requests" / f"{ex.state.run_id}.state").exists()
 
 
+def test_a_state_opened_in_advance_is_used_once_and_only_for_its_own_run(tmp_path: Path) -> None:
+    ex, other = _exchange(tmp_path / "a", n=50, seed=4), _exchange(tmp_path / "b", n=50, seed=5)
+    opened = pipeline.load_state(ex.c, ex.state.run_id)
+    with Workers(1) as w:
+        # Another run's state is not used: the answer is finished with its own (read from disk).
+        result = pipeline.finish(ex.round2, vault=ex.c, workers=w, opened=other.state)
+        assert result.run_id == ex.state.run_id and result.outcome is not None
+        # Once finished, a state opened before is refused like a replay.
+        with pytest.raises(pipeline.StateError, match="已经完成过"):
+            pipeline.finish(ex.round2, vault=ex.c, workers=w, opened=opened)
+
+
 def test_state_is_sealed_at_rest(ex: Exchange) -> None:
     path = ex.c.base / "requests" / f"{ex.state.run_id}.state"
     blob = path.read_bytes()
