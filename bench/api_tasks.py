@@ -206,7 +206,7 @@ def start_server(kind: str, port: int, env: dict[str, str]) -> subprocess.Popen[
             str(ROOT / ".venv" / "bin" / "gunicorn"),
             f"--bind=127.0.0.1:{port}",
             f"--workers={workers}",
-            "--worker-class=sync",
+            *os.environ.get("BENCH_GUNICORN", "--worker-class=sync").split(),
             "--log-level=warning",
             "qiantou.wsgi:application",
         ]

@@ -43,17 +43,14 @@ class TaskListQuery:
 
     where: list[str] = field(default_factory=list)
     params: list[Any] = field(default_factory=list)
-    needs_plan: bool = False  # the clause reads the plan's status (alias ``p``)
     empty: bool = False
 
     def add(self, sql: str, *params: Any) -> None:
         self.where.append(sql)
         self.params.extend(params)
 
-    def _from(self, with_plan: bool) -> str:
+    def _from(self) -> str:
         sql = "FROM plans_task t"
-        if with_plan:
-            sql += " JOIN plans_plan p ON p.id = t.plan_id"
         if self.where:
             sql += " WHERE " + " AND ".join(f"({w})" for w in self.where)
         return sql
@@ -66,10 +63,14 @@ class TaskListQuery:
         """
         if self.empty:
             return []
-        columns = ", ".join(f"t.{name}" for name in TASK_ROW_FIELDS)
+        # The page first, then its plans: joining the plans before the LIMIT let PostgreSQL pick a
+        # plan-ordered nested loop that compared a busy unit's 8,700 tasks with every plan (40 ms).
+        inner = ", ".join(f"t.{name}" for name in TASK_ROW_FIELDS)
+        outer = ", ".join(f"s.{name}" for name in TASK_ROW_FIELDS)
         sql = (
-            f"SELECT {columns}, p.status {self._from(True)} "
-            "ORDER BY t.plan_id, t.position, t.id LIMIT %s OFFSET %s"
+            f"SELECT {outer}, p.status FROM (SELECT {inner} {self._from()} "
+            "ORDER BY t.plan_id, t.position, t.id LIMIT %s OFFSET %s) s "
+            "JOIN plans_plan p ON p.id = s.plan_id ORDER BY s.plan_id, s.position, s.id"
         )
         day = _today()
         rows: list[dict[str, Any]] = []
@@ -111,7 +112,7 @@ class TaskListQuery:
         """How many tasks match; with ``limit``, counting stops there (the answer is ≤ ``limit``)."""
         if self.empty:
             return 0
-        inner = f"SELECT 1 {self._from(self.needs_plan)}"
+        inner = f"SELECT 1 {self._from()}"
         params = list(self.params)
         if limit is not None:
             inner += " LIMIT %s"
@@ -196,7 +197,7 @@ def task_list_query(
         binding = sorted(BINDING_PLAN_STATUSES)
         late = (
             "t.status = %s AND t.deadline IS NOT NULL AND t.deadline < %s "
-            f"AND p.status IN ({_marks(binding)})"
+            f"AND t.plan_id IN (SELECT id FROM plans_plan WHERE status IN ({_marks(binding)}))"
         )
         query.add(
             late if overdue else f"NOT ({late})",
@@ -204,7 +205,6 @@ def task_list_query(
             connection.ops.adapt_datefield_value(_today()),
             *binding,
         )
-        query.needs_plan = True
     if text:
         pattern = "%" + connection.ops.prep_for_like_query(text) + "%"
         if connection.vendor == "postgresql":
