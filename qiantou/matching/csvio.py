@@ -151,6 +151,30 @@ def _data_rows(
     return out
 
 
+def _plain_rows(
+    text: str, columns: tuple[str, ...], name: str, first_line: int
+) -> list[tuple[int, list[str]]]:
+    """:func:`_data_rows` for text without a quote character or a bare carriage return.
+
+    There every line is one row and every comma separates two fields, which is exactly what
+    ``csv.reader`` gives, at a fraction of its cost (the workers split every row of both files).
+    A line longer than ``csv``'s field size limit goes through :func:`_data_rows` for its error.
+    """
+    lines = text.split("\n")
+    if max(map(len, lines), default=0) > csv.field_size_limit():
+        return _data_rows(text, columns, name, first_line)
+    width = len(columns)
+    out = []
+    for line_no, line in enumerate(lines, first_line):
+        row = (line[:-1] if line.endswith("\r") else line).split(",")
+        if len(row) != width:
+            if len(row) == 1 and not row[0].strip():
+                continue  # a blank line
+            raise CsvError(f"{name}：第 {line_no} 行应有 {width} 列，实有 {len(row)} 列")
+        out.append((line_no, row))
+    return out
+
+
 def _date(value: str, name: str, row: int, column: str, *, required: bool) -> dt.date | None:
     try:
         parsed = parse_date(value)
@@ -242,7 +266,7 @@ def _read_chunk(job: _Job) -> _Read:
     columns = ROLL_COLUMNS if kind == "roll" else REGISTRY_COLUMNS
     if isinstance(payload, bytes):
         try:
-            raw = _data_rows(payload.decode("utf-8"), columns, name, first_line)
+            raw = _plain_rows(payload.decode("utf-8"), columns, name, first_line)
         except CsvError as exc:
             return ("structure", str(exc)), [], [], None
     else:

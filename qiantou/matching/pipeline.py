@@ -53,15 +53,33 @@ def request(
     peer: str | None = None,
 ) -> StepResult:
     """C, round 1: read the roll, blind its keys, seal the state locally, return the round file."""
+    step, state = _request(roll, vault=vault, workers=workers, mode=mode, pad_to=pad_to, peer=peer)
+    _seal_state(vault, state)
+    return step
+
+
+def _request(
+    roll: Roll | bytes | Path,
+    *,
+    vault: Vault,
+    workers: Workers,
+    mode: str,
+    pad_to: int = 0,
+    peer: str | None = None,
+) -> tuple[StepResult, ClientState]:
+    """:func:`request` without sealing the state: the caller must seal it before the round file leaves."""
     if not isinstance(roll, Roll):
         roll = read_roll(roll, workers=workers)
     stats = Stats()
     rf, state = protocol.client_request(
         roll, signer=vault.identity, workers=workers, mode=mode, pad_to=pad_to, peer=peer, stats=stats
     )
-    vault.write_sealed(_state_path(vault, state.run_id), state.pack(), _STATE_PURPOSE + state.run_id.encode())
     stats.add(invalid_id_rows=sum(1 for i in roll.issues if i.field == "id_number"))
-    return StepResult(state.run_id, rf, issues=roll.issues, stats=stats)
+    return StepResult(state.run_id, rf, issues=roll.issues, stats=stats), state
+
+
+def _seal_state(vault: Vault, state: ClientState) -> None:
+    vault.write_sealed(_state_path(vault, state.run_id), state.pack(), _STATE_PURPOSE + state.run_id.encode())
 
 
 def respond(
@@ -153,18 +171,19 @@ def run_local(
     The two sides are independent until the request reaches J, so J reads its registry (in a
     thread, its rows in the worker pool) while C reads its roll and blinds its queries: the cores
     are not left idle during either side's own serial work. Both CSV files are checked before
-    anything is written.
+    anything is written. C seals its state, and opens it again from disk, in a thread while J
+    answers (the pool starts on J's work at once); the state is on disk before J's answer is.
     """
     with ThreadPoolExecutor(1, thread_name_prefix="registry") as reader:
         reading = reader.submit(read_registry, Path(registry_path), workers=workers)
-        req = request(Path(roll_path), vault=vault, workers=workers, mode=mode)
+        req, sealed = _request(Path(roll_path), vault=vault, workers=workers, mode=mode)
         registry = reading.result()
     assert req.round_file is not None
     req.round_file.write_dir(workdir / "round1")
     roll_size = req.round_file.manifest["roll_size"]
-    # C opens its sealed state (its own business) while J answers.
-    with ThreadPoolExecutor(1, thread_name_prefix="state") as opener:
-        opening = opener.submit(load_state, vault, req.run_id)
+    with ThreadPoolExecutor(1, thread_name_prefix="state") as c_side:
+        sealing = c_side.submit(_seal_state, vault, sealed)
+        opening = c_side.submit(load_state, vault, req.run_id)
         resp = respond(
             files.read_dir(workdir / "round1"),
             registry,
@@ -172,6 +191,7 @@ def run_local(
             workers=workers,
             max_roll=max_roll if max_roll is not None else roll_size,
         )
+        sealing.result()  # a state that could not be written stops the run here
         assert resp.round_file is not None
         resp.round_file.write_dir(workdir / "round2")
         try:

@@ -12,7 +12,8 @@ Pure Python over libsodium (:mod:`group`) and ``cryptography``; no Django. The r
   ``k·B_i`` in the same order (optionally with batched DLEQ proofs, RFC 9497 VOPRF mode), and
   publishes per registry key ``y`` a tag ``HKDF(F(k,y), "tag")`` and its custody episodes encrypted
   with AES-256-GCM under ``HKDF(F(k,y), "label")``, where ``F`` is RFC 9497 Finalize. The table is
-  sorted by tag (a random order). J refuses more queries than the agreed roll size.
+  in a uniformly random order (earlier versions sorted it by tag, also a random order; C accepts
+  either). J refuses more queries than the agreed roll size.
 
 The run id (16 random bytes chosen by C) is the HKDF salt of every tag and label key, the AEAD's
 associated data, and is signed into both manifests. Group-operation counts are returned so that the
@@ -31,7 +32,7 @@ import secrets
 import struct
 import threading
 from array import array
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -103,10 +104,19 @@ class Workers:
         order; the first failing item's exception is raised when the results are collected.
         Without a pool the work runs when the results are asked for.
         """
-        if self._pool is None or len(args) < 2:
-            return lambda: [fn(a) for a in args]
-        results = self._pool.imap(fn, args, chunksize=1)
+        results = self.stream(fn, args)
         return lambda: list(results)
+
+    def stream(self, fn: Callable[[T], R], args: Sequence[T]) -> Iterator[R]:
+        """Start :meth:`map` in the pool; its results, in order, as each becomes available.
+
+        The parent handles each result while the pool computes the next ones, so only the last
+        result's handling is left when the pool is done. A failing item's exception is raised
+        when its result is reached. Without a pool each item runs when its result is asked for.
+        """
+        if self._pool is None or len(args) < 2:
+            return (fn(a) for a in args)
+        return self._pool.imap(fn, args, chunksize=1)  # type: ignore[no-any-return]
 
     def chunk(self, n: int) -> int:
         """A chunk size giving each worker many chunks of 256..8192 items.
@@ -182,8 +192,9 @@ def _evaluate_chunk(args: tuple[bytes, bytes, int]) -> tuple[bytes, int | None]:
 _Episodes = list[tuple[int, int, int, str]]  # custody type code, start, end (0 = open), record id
 
 
-def _table_chunk(args: tuple[int, bytes, bytes, bytes, int, list[tuple[bytes, _Episodes]]]) -> list[bytes]:
-    """J: tag || AES-256-GCM(label) for each (key, its episodes); labels padded to ``slots`` episodes."""
+def _table_chunk(args: tuple[int, bytes, bytes, bytes, int, list[tuple[bytes, _Episodes]]]) -> bytes:
+    """J: tag || AES-256-GCM(label) for each (key, its episodes), concatenated; labels padded to
+    ``slots`` episodes."""
     mode, k, run_id, reference_key, slots, items = args
     xmd = oprf.Suite(mode).xmd_group()
     points = group.from_hash_many([xmd(key) for key, _ in items])
@@ -196,16 +207,17 @@ def _table_chunk(args: tuple[int, bytes, bytes, bytes, int, list[tuple[bytes, _E
         label = _pack_label([pack(code, s, e, ref(rid)) for code, s, e, rid in episodes], slots)
         tag, label_key = kdf.tag_and_label_key(oprf.finalize_hash(key, evaluated[i * 32 : i * 32 + 32]))
         out.append(tag + AESGCM(label_key).encrypt(AEAD_NONCE, label, run_id))
-    return out
+    return b"".join(out)
 
 
 def _unblind_chunk(
     args: tuple[bytes, list[bytes | None], bytes, bytes],
-) -> tuple[list[bytes], list[bytes]]:
+) -> tuple[list[int], list[bytes], list[bytes]]:
     """C: ``F(k, x) = Finalize(x, r^-1·Z)`` and its tag for the real keys of a run of query positions.
 
     ``keys`` has one entry per position (None for padding, which is never touched); ``rinv`` and
-    ``evaluated`` are the positions' 32-byte values, concatenated. Results follow the real keys.
+    ``evaluated`` are the positions' 32-byte values, concatenated. Returns the positions of the real
+    keys in the run, and their outputs and tags.
     """
     run_id, keys, rinv, evaluated = args
     real = [i for i, key in enumerate(keys) if key is not None]
@@ -215,7 +227,7 @@ def _unblind_chunk(
     unblinded = group.mul_many(rinv, evaluated)
     kdf = _KDF(run_id)
     outputs = [oprf.finalize_hash(keys[i], unblinded[j * 32 : j * 32 + 32]) for j, i in enumerate(real)]  # type: ignore[arg-type]
-    return outputs, [kdf.tag(o) for o in outputs]
+    return real, outputs, [kdf.tag(o) for o in outputs]
 
 
 def _proof_chunk(args: tuple[int, bytes, bytes, list[bytes], list[bytes]]) -> bytes:
@@ -477,6 +489,8 @@ def server_respond(
         _evaluate_chunk, [(k, blinded[a * 32 : b * 32], a) for a, b in _split(count, size)]
     )
     items, slots = _table_items(registry)
+    # The table goes out in a uniformly random order, unrelated to the registry's.
+    items = [items[i] for i in _shuffled(len(items))]
     tsize = workers.chunk(len(items))
     tabling = workers.submit(
         _table_chunk,
@@ -502,10 +516,8 @@ def server_respond(
             )
         )
 
-    entries = [e for part in tabling() for e in part]
-    entries.sort()
     entry_bytes = TAG_BYTES + 2 + slots * EPISODE.size + 16
-    body = files.body_header(2, run_id) + evaluated + proofs + b"".join(entries)
+    body = b"".join([files.body_header(2, run_id), evaluated, proofs, *tabling()])
     if stats is not None:
         stats.add(
             scalar_mult=count + len(items),
@@ -522,7 +534,7 @@ def server_respond(
             "mode": mode,
             "request_sha256": request.manifest_sha256,
             "query_count": count,
-            "table_count": len(entries),
+            "table_count": len(items),
             "label_slots": slots,
             "entry_bytes": entry_bytes,
             "public_key": pk.hex() if mode == "voprf" else None,
@@ -683,11 +695,12 @@ def client_finish(
             raise ProtocolError("对方未能证明所有答复使用同一密钥（DLEQ 证明无效）：拒绝结果")
 
     # Unblind only real keys; padding positions are never touched. Jobs are runs of query positions;
-    # while the pool works, this process indexes the tag table.
+    # while the pool works, this process indexes the tag table, then looks up each run's tags as
+    # soon as the run is done, so little is left to do when the pool finishes.
     size = workers.chunk(count)
     slot_keys, perm, rinv = state.slot_keys, state.perm, state.rinv
     spans = _split(count, size)
-    unblinding = workers.submit(
+    unblinding = workers.stream(
         _unblind_chunk,
         [
             (
@@ -704,31 +717,28 @@ def client_finish(
         body[off : off + TAG_BYTES]: off
         for off in range(tstart, tstart + table_count * entry_bytes, entry_bytes)
     }
-    try:
-        parts = unblinding()
-    except group.GroupError:
-        raise ProtocolError("答复含不规范的 ristretto255 群元素：拒绝结果") from None
-
     kdf = _KDF(rid)
     found: dict[int, list[MatchedEpisode]] = {}
     unblinded = 0
-    for (a, b), (outputs, tags) in zip(spans, parts, strict=True):
-        unblinded += len(tags)
-        real = (q for q in range(a, b) if slot_keys[perm[q]] is not None)
-        for q, output, tag in zip(real, outputs, tags, strict=True):
-            off = table.get(tag)
-            if off is None:
-                continue
-            try:
-                plain = AESGCM(kdf.label_key(output)).decrypt(
-                    AEAD_NONCE, body[off + TAG_BYTES : off + entry_bytes], rid
-                )
-            except InvalidTag:
-                raise ProtocolError("答复中的标签无法解密：内容被改动") from None
-            found[perm[q]] = _unpack_label(plain)
+    try:
+        for (a, _), (real, outputs, tags) in zip(spans, unblinding, strict=True):
+            unblinded += len(tags)
+            for j, tag in enumerate(tags):
+                off = table.get(tag)
+                if off is None:
+                    continue
+                try:
+                    plain = AESGCM(kdf.label_key(outputs[j])).decrypt(
+                        AEAD_NONCE, body[off + TAG_BYTES : off + entry_bytes], rid
+                    )
+                except InvalidTag:
+                    raise ProtocolError("答复中的标签无法解密：内容被改动") from None
+                found[perm[a + real[j]]] = _unpack_label(plain)
+    except group.GroupError:
+        raise ProtocolError("答复含不规范的 ristretto255 群元素：拒绝结果") from None
 
     matches: list[RowMatch] = []
-    for row in range(len(state.record_ids)):
+    for row in sorted({slot // 2 for slot in found}):
         by_id = found.get(2 * row, [])
         by_name = found.get(2 * row + 1, [])
         if not by_id and not by_name:

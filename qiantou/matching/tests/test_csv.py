@@ -101,3 +101,28 @@ def test_rows_split_by_line_runs_read_like_rows_split_whole() -> None:
     duplicate = [*lines, lines[30]]
     with pytest.raises(CsvError, match=rf"第 {len(lines) + 1} 行 record_id.*与第 31 行重复"):
         read_roll("".join(duplicate).encode(), workers=_SmallChunks())
+
+
+def test_plain_line_split_gives_what_the_csv_module_gives() -> None:
+    # The workers split quote-free runs of lines with str.split; csv.reader is the reference.
+    from qiantou.matching.csvio import ROLL_COLUMNS, _data_rows, _plain_rows
+
+    text = (
+        "A1,x,张三,,,2024-01-01,\r\n"
+        "\r\n"
+        "   \n"
+        "A2, 1 ,李\x00四 ,1950-01-01,男,2024-01-01,2024-02-01\n"
+        "\n"
+        "A3,,,,,2024-01-01,"
+    )
+    assert _plain_rows(text, ROLL_COLUMNS, "R", 7) == _data_rows(text, ROLL_COLUMNS, "R", 7)
+    assert [n for n, _ in _plain_rows(text, ROLL_COLUMNS, "R", 7)] == [7, 10, 12]
+    for bad in ("A1,x\n", "A1,1,2,3,4,5,6,7\r\n", "\n\nA1,x,,,,,\n,\n"):
+        with pytest.raises(CsvError) as plain:
+            _plain_rows(bad, ROLL_COLUMNS, "R", 2)
+        with pytest.raises(CsvError) as reference:
+            _data_rows(bad, ROLL_COLUMNS, "R", 2)
+        assert str(plain.value) == str(reference.value)
+    huge = "A1," + "1" * 200_000 + ",,,,2024-01-01,\n"
+    with pytest.raises(CsvError, match="第 2 行 CSV 格式错误"):
+        _plain_rows(huge, ROLL_COLUMNS, "R", 2)
