@@ -20,10 +20,10 @@ from qiantou.approvals.documents import default_body, official_document_for
 from qiantou.approvals.models import ApprovalRequest, RequestStatus
 from qiantou.approvals.rules import current_approver_
 from qiantou.consultation.selectors import plan_for_consultation, undisposed_comments
-from qiantou.consultation.views import DOCX, SERVICE_ERRORS, _fail, download
 from qiantou.documents import official_docx, official_pdf
 from qiantou.plans.models import Plan, PlanStatus
 from qiantou.plans.rules import plan_editor_
+from qiantou.web.responses import DOCX, SERVICE_ERRORS, download, fail
 from qiantou.workdays import EARLIEST_DATE, LATEST_DATE
 
 
@@ -89,7 +89,7 @@ def chain_set(request: HttpRequest, plan_id: int) -> HttpResponse:
         ids = [int(v) for v in request.POST.getlist("approver") if v.isdigit()]
         services.chain_set(actor=user, plan=plan, approvers=ids)
     except SERVICE_ERRORS as exc:
-        return _fail(request, exc, back)
+        return fail(request, exc, back)
     messages.success(request, _("签批链已保存。"))
     return redirect(back)
 
@@ -104,7 +104,7 @@ def submit(request: HttpRequest, plan_id: int) -> HttpResponse:
     try:
         services.plan_submit(actor=user, plan=plan, note=request.POST.get("note", ""))
     except SERVICE_ERRORS as exc:
-        return _fail(request, exc, back)
+        return fail(request, exc, back)
     messages.success(request, _("已送签。"))
     return redirect(back)
 
@@ -129,9 +129,9 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
             services.approval_approve(actor=user, request=req, lock_version=lock_version, remarks=remarks)
             messages.success(request, _("已签批同意。"))
     except ValueError:
-        return _fail(request, ValidationError(_("表单已过期，请刷新。")), back)
+        return fail(request, ValidationError(_("表单已过期，请刷新。")), back)
     except SERVICE_ERRORS as exc:
-        return _fail(request, exc, back)
+        return fail(request, exc, back)
     return redirect(back)
 
 
@@ -146,7 +146,7 @@ def issue(request: HttpRequest, plan_id: int) -> HttpResponse:
         raw = request.POST.get("issued_on", "").strip()
         issued_on = dt.date.fromisoformat(raw) if raw else None
         if issued_on is not None and not EARLIEST_DATE <= issued_on <= LATEST_DATE:
-            return _fail(request, ValidationError(_("日期应在 2000 年至 2100 年之间。")), back)
+            return fail(request, ValidationError(_("日期应在 2000 年至 2100 年之间。")), back)
         services.plan_issue(
             actor=user,
             plan=plan,
@@ -156,9 +156,9 @@ def issue(request: HttpRequest, plan_id: int) -> HttpResponse:
             issued_on=issued_on,
         )
     except ValueError:
-        return _fail(request, ValidationError(_("日期格式不正确。")), back)
+        return fail(request, ValidationError(_("日期格式不正确。")), back)
     except SERVICE_ERRORS as exc:
-        return _fail(request, exc, back)
+        return fail(request, exc, back)
     messages.success(request, _("方案已印发，已通知各牵头单位和配合单位。"))
     return redirect(back)
 

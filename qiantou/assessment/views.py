@@ -42,10 +42,10 @@ from qiantou.chasing.selectors import items_visible_to, plans_led_by
 from qiantou.errors import QiantouError
 from qiantou.plans.selectors import plan_get_for, plan_list_for, task_list_for
 from qiantou.units.models import Unit
+from qiantou.web.responses import DOCX, download
 from qiantou.workdays import EARLIEST_DATE, LATEST_DATE
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def _today() -> dt.date:
@@ -67,14 +67,6 @@ def _period(request: HttpRequest) -> tuple[dt.date, dt.date, dt.date]:
     end = _date(request.GET.get("end"), dt.date(today.year, 12, 31))
     as_of = _date(request.GET.get("as_of"), today)
     return start, end, as_of
-
-
-def _download(data: bytes, name: str, content_type: str) -> HttpResponse:
-    from urllib.parse import quote
-
-    response = HttpResponse(data, content_type=content_type)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
-    return response
 
 
 # --- Dashboard -------------------------------------------------------------------------------------------
@@ -214,7 +206,7 @@ def scorecard(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if request.GET.get("format") == "pdf":
         pdf = exports.scorecard_pdf(card, title=f"{rules.name}得分情况", trend_svg=trend_chart)
-        return _download(pdf, f"{rules.name}-得分.pdf", "application/pdf")
+        return download(pdf, f"{rules.name}-得分.pdf", "application/pdf")
     ctx = {
         "nav": "assessment",
         "rules": rules,
@@ -318,7 +310,7 @@ def circular(request: HttpRequest, pk: int) -> HttpResponse:
     except Exception:
         raise Http404 from None
     if request.GET.get("format") == "docx":
-        return _download(exports.circular_docx(draft), f"{draft.title}.docx", DOCX)
+        return download(exports.circular_docx(draft), f"{draft.title}.docx", DOCX)
     if request.method == "POST":
         try:
             if request.POST.get("action") == "send":
@@ -375,10 +367,10 @@ def report(request: HttpRequest) -> HttpResponse:
         services.report_checkpoint(actor=request.user, report=rep)
         stem = f"问责材料-{scope}-{target.pk}-{start:%Y%m%d}-{end:%Y%m%d}"
         if fmt == "pdf":
-            return _download(exports.report_pdf(rep), f"{stem}.pdf", "application/pdf")
+            return download(exports.report_pdf(rep), f"{stem}.pdf", "application/pdf")
         if fmt == "docx":
-            return _download(exports.report_docx(rep), f"{stem}.docx", DOCX)
-        return _download(exports.report_bundle_zip(rep), f"{stem}-核验包.zip", "application/zip")
+            return download(exports.report_docx(rep), f"{stem}.docx", DOCX)
+        return download(exports.report_bundle_zip(rep), f"{stem}-核验包.zip", "application/zip")
     counts = exports.reminder_counts(rep)
     ctx = {
         "nav": "assessment",
@@ -409,8 +401,8 @@ def ledger(request: HttpRequest) -> HttpResponse:
         title = f"{plan.title}工作台账" if plan else "工作台账（全部方案）"
         stem = f"{title}-{_today():%Y%m%d}"
         if fmt == "csv":
-            return _download(ledger_csv(rows), f"{stem}.csv", "text/csv; charset=utf-8")
-        return _download(
+            return download(ledger_csv(rows), f"{stem}.csv", "text/csv; charset=utf-8")
+        return download(
             ledger_xlsx(rows, title=title, exported_at=timezone.localtime()), f"{stem}.xlsx", XLSX
         )
     errors: list[tuple[int, str]] = []

@@ -13,7 +13,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -24,46 +24,16 @@ from qiantou.consultation.diff import version_diff
 from qiantou.consultation.forms import TASK_TEXT_MAX, TaskEditForm
 from qiantou.consultation.models import Comment, Disposition, Response, RoundStatus
 from qiantou.consultation.rules import may_comment_, round_manager_
-from qiantou.errors import ConflictError, QiantouError
+from qiantou.errors import QiantouError
 from qiantou.plans.models import PlanStatus, PlanVersion, Task
 from qiantou.plans.rules import plan_editor_
 from qiantou.plans.selectors import task_get_for, task_units_by_role, today, with_units
 from qiantou.plans.services import task_update
 from qiantou.units.models import Unit
+from qiantou.web.responses import DOCX, SERVICE_ERRORS, download, fail, service_message
 from qiantou.workdays import EARLIEST_DATE, LATEST_DATE
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-
-
-# What a service may refuse with; views show it and go back (``_fail``). Shared with approvals.
-SERVICE_ERRORS = (QiantouError, ValidationError, PermissionDenied)
-
-
-def _message(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        return "；".join(exc.messages)
-    return str(exc) or _("您无权执行此操作。")
-
-
-def _fail(request: HttpRequest, exc: Exception, url: str) -> HttpResponse:
-    """Show the service's error and go back; a conflict answers 409 so scripts notice it too."""
-    messages.error(request, _message(exc))
-    response = HttpResponseRedirect(url)
-    if isinstance(exc, ConflictError):
-        response["X-Qiantou-Conflict"] = "1"
-    return response
-
-
-def download(content: bytes, filename: str, content_type: str) -> HttpResponse:
-    """A file download with a UTF-8 file name (RFC 6266 / RFC 5987)."""
-    from urllib.parse import quote
-
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-    return response
-
-
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
     """My consultation work: open rounds that ask my unit, and the rounds I can see."""
@@ -123,9 +93,9 @@ def round_open(request: HttpRequest, plan_id: int) -> HttpResponse:
             note=request.POST.get("note", ""),
         )
     except ValueError:
-        return _fail(request, ValidationError(_("日期或工作日数格式不正确。")), back)
+        return fail(request, ValidationError(_("日期或工作日数格式不正确。")), back)
     except SERVICE_ERRORS as exc:
-        return _fail(request, exc, back)
+        return fail(request, exc, back)
     messages.success(request, _("已发出征求意见，截止日期 %(date)s。") % {"date": rnd.closes_on.isoformat()})
     return redirect("consultation:round", pk=rnd.pk)
 
@@ -178,7 +148,7 @@ def comment_add(request: HttpRequest, pk: int) -> HttpResponse:
             task_id=int(task_raw) if task_raw.isdigit() else None,
         )
     except SERVICE_ERRORS as exc:
-        return _fail(request, exc, back)
+        return fail(request, exc, back)
     messages.success(request, _("意见已提交。"))
     return redirect(back)
 
@@ -193,7 +163,7 @@ def no_objection(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.no_objection_record(actor=user, round=rnd)
     except SERVICE_ERRORS as exc:
-        return _fail(request, exc, back)
+        return fail(request, exc, back)
     messages.success(request, _("已反馈：无意见。"))
     return redirect(back)
 
@@ -208,7 +178,7 @@ def round_close(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.round_close(actor=user, round=rnd)
     except SERVICE_ERRORS as exc:
-        return _fail(request, exc, back)
+        return fail(request, exc, back)
     messages.success(request, _("征求意见已截止；逾期未反馈的单位视为无意见。"))
     return redirect(back)
 
@@ -232,9 +202,9 @@ def comment_dispose(request: HttpRequest, pk: int) -> HttpResponse:
             lock_version=int(request.POST.get("lock_version", "-1")),
         )
     except ValueError:
-        return _fail(request, ValidationError(_("表单已过期，请刷新。")), back)
+        return fail(request, ValidationError(_("表单已过期，请刷新。")), back)
     except SERVICE_ERRORS as exc:
-        return _fail(request, exc, back)
+        return fail(request, exc, back)
     messages.success(request, _("已保存采纳情况。"))
     return redirect(back)
 
@@ -299,7 +269,7 @@ def revise(request: HttpRequest, plan_id: int) -> HttpResponse:
     try:
         version = services.plan_revision_create(actor=user, plan=plan, note=request.POST.get("note", ""))
     except SERVICE_ERRORS as exc:
-        return _fail(request, exc, back)
+        return fail(request, exc, back)
     messages.success(request, _("已生成第%(n)s版（修改稿）。") % {"n": version.number})
     return redirect(reverse("consultation:diff", args=[plan.pk]) + f"?b={version.number}")
 
@@ -342,7 +312,7 @@ def task_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 **form.cleaned(),
             )
         except SERVICE_ERRORS as exc:
-            messages.error(request, _message(exc))
+            messages.error(request, service_message(exc))
             status = (
                 409 if isinstance(exc, QiantouError) else 403 if isinstance(exc, PermissionDenied) else 422
             )
