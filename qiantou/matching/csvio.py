@@ -16,7 +16,7 @@ import io
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from qiantou.matching.keys import normalize_person_names, parse_date, person_keys
 
@@ -67,9 +67,8 @@ class Roll:
         return len(self.record_ids)
 
 
-@dataclass(frozen=True)
-class Episode:
-    """One custody episode of the registry."""
+class Episode(NamedTuple):
+    """One custody episode of the registry (a named tuple: one is made for every registry row)."""
 
     record_id: str
     custody_type: str
@@ -271,7 +270,7 @@ def _read_chunk(job: _Job) -> _Read:
             return ("structure", str(exc)), [], [], None
     else:
         raw = payload
-    row_nos, record_ids = [n for n, _ in raw], [r[0] for _, r in raw]
+    row_nos, record_ids = [n for n, _ in raw], [r[0].strip() for _, r in raw]
     try:
         part = _roll_chunk(name, raw) if kind == "roll" else _registry_chunk(name, raw)
     except CsvError as exc:
@@ -289,11 +288,12 @@ def _read(
     for error, *_ in results:
         if error is not None and error[0] == "structure":
             raise CsvError(error[1])
-    seen: dict[str, int] = {}
     rows = [n for r in results for n in r[1]]
-    record_ids = [
-        _check_record_id(rid, seen, name, n) for r in results for rid, n in zip(r[2], r[1], strict=True)
-    ]
+    record_ids = [rid for r in results for rid in r[2]]  # stripped by the workers
+    if "" in record_ids or len(set(record_ids)) < len(record_ids):
+        seen: dict[str, int] = {}  # find the first empty or repeated id, in the file's order
+        for rid, n in zip(record_ids, rows, strict=True):
+            _check_record_id(rid, seen, name, n)
     for error, *_ in results:
         if error is not None:
             raise CsvError(error[1])
@@ -390,11 +390,14 @@ def read_registry(
         done = len(reg.episodes)
         reg.issues += [Issue(rows[done + i], record_ids[done + i], f, m) for i, f, m in issues]
         reg.episodes += map(Episode, record_ids[done : done + len(types)], types, starts, ends)
-        for index, (id_key, name_key) in enumerate(zip(id_keys, name_keys, strict=True), done):
-            if id_key:
-                by_id.setdefault(id_key, []).append(index)
-            if name_key:
-                by_name.setdefault(name_key, []).append(index)
+        for table, keys in ((by_id, id_keys), (by_name, name_keys)):
+            for index, key in enumerate(keys, done):
+                if key:
+                    same = table.get(key)
+                    if same is None:
+                        table[key] = [index]
+                    else:
+                        same.append(index)
     return reg
 
 

@@ -8,7 +8,11 @@ outputs are produced in memory and written last.
 from __future__ import annotations
 
 import datetime as dt
+import gc
+import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +39,36 @@ class StepResult:
     stats: Stats = field(default_factory=Stats)
 
 
+_gc_lock = threading.Lock()
+_gc_holds = 0
+_gc_was_enabled = False
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector during a step; reference counting still frees
+    everything the step lets go of (a step makes no reference cycles worth waiting for).
+
+    A step makes millions of small objects (bytes, tuples, lists) while it holds a whole roll or
+    registry, and every automatic collection rescans all of them: measured, ~0.7 of the parent's
+    ~3 CPU-s at 1e5 x 1e5. Nested and concurrent steps share one pause; when the last one ends
+    the collector is switched on again if it was on before.
+    """
+    global _gc_holds, _gc_was_enabled
+    with _gc_lock:
+        if _gc_holds == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_holds += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_holds -= 1
+            if _gc_holds == 0 and _gc_was_enabled:
+                gc.enable()
+
+
 def _state_path(vault: Vault, run_id: str) -> Path:
     return vault.base / "requests" / f"{run_id}.state"
 
@@ -43,6 +77,7 @@ def _done_path(vault: Vault, run_id: str) -> Path:
     return vault.base / "requests" / f"{run_id}.finished"
 
 
+@_collector_paused()
 def request(
     roll: Roll | bytes | Path,
     *,
@@ -82,6 +117,7 @@ def _seal_state(vault: Vault, state: ClientState) -> None:
     vault.write_sealed(_state_path(vault, state.run_id), state.pack(), _STATE_PURPOSE + state.run_id.encode())
 
 
+@_collector_paused()
 def respond(
     request_file: files.RoundFile,
     registry: Registry | bytes | Path,
@@ -124,6 +160,7 @@ def load_state(vault: Vault, run_id: str) -> ClientState:
         raise StateError(str(exc)) from None
 
 
+@_collector_paused()
 def finish(
     response_file: files.RoundFile,
     *,
@@ -154,6 +191,7 @@ def finish(
     return StepResult(run_id, outcome=outcome, stats=stats)
 
 
+@_collector_paused()
 def run_local(
     roll_path: Path,
     registry_path: Path,

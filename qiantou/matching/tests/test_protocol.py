@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import gc
 import hashlib
 import json
 import secrets
@@ -17,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from qiantou.matching import files, group, pipeline, protocol, synthetic
-from qiantou.matching.csvio import read_registry, read_roll
+from qiantou.matching.csvio import CsvError, read_registry, read_roll
 from qiantou.matching.files import RoundFileError
 from qiantou.matching.keys import canonical_id, normalize_person_name
 from qiantou.matching.protocol import ProtocolError, Workers
@@ -465,3 +466,30 @@ def test_state_round_trips_and_a_state_sealed_by_the_previous_layout_still_opens
     parts[3] = b"".join(len(k).to_bytes(2, "little") + k if k else b"\xff\xff" for k in ex.state.slot_keys)
     old = b"QTCS1" + b"".join(len(p).to_bytes(8, "little") + p for p in parts)
     assert protocol.ClientState.unpack(old) == ex.state
+
+
+def test_the_collector_is_paused_during_a_step_and_restored_after_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[bool] = []
+    real = protocol.client_request
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(protocol, "client_request", spy)
+    ds = synthetic.generate(20, 20, seed=1)
+    assert gc.isenabled()
+    with Workers(1) as w:
+        pipeline.request(ds.roll_csv, vault=Vault(tmp_path), workers=w)
+        assert seen == [False] and gc.isenabled()
+        with pytest.raises(CsvError):
+            pipeline.request(b"id,name\n", vault=Vault(tmp_path), workers=w)
+        assert gc.isenabled()
+        gc.disable()  # a caller that runs without the collector keeps it off
+        try:
+            pipeline.request(ds.roll_csv, vault=Vault(tmp_path), workers=w)
+            assert not gc.isenabled()
+        finally:
+            gc.enable()
