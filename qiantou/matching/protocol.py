@@ -32,7 +32,7 @@ import secrets
 import struct
 import threading
 from array import array
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -108,14 +108,16 @@ class Workers:
         results = self.stream(fn, args)
         return lambda: list(results)
 
-    def stream(self, fn: Callable[[T], R], args: Sequence[T]) -> Iterator[R]:
+    def stream(self, fn: Callable[[T], R], args: Iterable[T]) -> Iterator[R]:
         """Start :meth:`map` in the pool; its results, in order, as each becomes available.
 
         The parent handles each result while the pool computes the next ones, so only the last
-        result's handling is left when the pool is done. A failing item's exception is raised
-        when its result is reached. Without a pool each item runs when its result is asked for.
+        result's handling is left when the pool is done. ``args`` may be a generator: the pool's
+        feeder thread then builds each item just before sending it, so the first items are being
+        worked on while the later ones are built. A failing item's exception is raised when its
+        result is reached. Without a pool each item runs when its result is asked for.
         """
-        if self._pool is None or len(args) < 2:
+        if self._pool is None or (isinstance(args, Sequence) and len(args) < 2):
             return (fn(a) for a in args)
         return self._pool.imap(fn, args, chunksize=1)  # type: ignore[no-any-return]
 
@@ -394,9 +396,9 @@ def client_request(
     slots[0 : 2 * len(roll) : 2] = roll.id_keys
     slots[1 : 2 * len(roll) : 2] = roll.name_keys
     perm = _shuffled(2 * n_rows)
-    ordered = [slots[s] for s in perm]
-    size = workers.chunk(len(ordered))
-    parts = workers.map(_blind_chunk, [(MODES[mode], ordered[a:b]) for a, b in _split(len(ordered), size)])
+    mode_no = MODES[mode]
+    spans = _split(len(perm), workers.chunk(len(perm)))
+    parts = list(workers.stream(_blind_chunk, ((mode_no, [slots[s] for s in perm[a:b]]) for a, b in spans)))
     blinded = b"".join(p[0] for p in parts)
     rinv = b"".join(p[1] for p in parts)
     body = files.body_header(1, run_id) + blinded
@@ -714,15 +716,15 @@ def client_finish(
     spans = _split(count, size)
     unblinding = workers.stream(
         _unblind_chunk,
-        [
+        (
             (
                 rid,
-                [slot_keys[perm[q]] for q in range(a, b)],
+                [slot_keys[s] for s in perm[a:b]],
                 rinv[a * 32 : b * 32],
                 body[ev_start + a * 32 : ev_start + b * 32],
             )
             for a, b in spans
-        ],
+        ),
     )
     tstart = ev_start + 32 * count + 64 * n_proofs
     table = {
