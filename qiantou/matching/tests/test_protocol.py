@@ -493,3 +493,12 @@ def test_the_collector_is_paused_during_a_step_and_restored_after_it(
             assert not gc.isenabled()
         finally:
             gc.enable()
+
+
+@pytest.mark.parametrize("n", [0, 1, 100, 5_000, 200_000])
+def test_work_is_cut_into_runs_covering_every_item_once_finer_at_the_end(n: int) -> None:
+    spans = Workers(2).spans(n)
+    assert [i for a, b in spans for i in range(a, b)] == list(range(n))
+    if n >= 5_000:
+        sizes = [b - a for a, b in spans]
+        assert max(sizes[-4:]) * 4 <= max(sizes)
