@@ -27,6 +27,7 @@ import hashlib
 import hmac as std_hmac
 import json
 import multiprocessing
+import multiprocessing.pool
 import os
 import secrets
 import struct
@@ -67,6 +68,21 @@ class ProtocolError(ValueError):
 # --- workers --------------------------------------------------------------------------------------
 
 
+class _Pool(multiprocessing.pool.Pool):
+    """A process pool whose worker-maintenance thread sleeps until a worker exits or the pool
+    changes state.
+
+    The stock pool's maintenance thread also waits on the result pipe, so while a result is in
+    transit (ours are up to a few hundred KB) it wakes, polls every worker and waits again, in a
+    tight loop that takes the GIL from the threads feeding tasks and reading results: measured,
+    ~0.5 of the parent's ~2.3 CPU-s at 1e5 x 1e5. Workers are never retired after some number of
+    tasks here, and an exiting worker still wakes the thread through its own sentinel.
+    """
+
+    def _get_sentinels(self) -> list[Any]:
+        return [self._change_notifier._reader]  # type: ignore[attr-defined]
+
+
 class Workers:
     """A process pool for the group operations (or in-process work when ``processes`` is 1).
 
@@ -82,7 +98,7 @@ class Workers:
     def __enter__(self) -> Workers:
         if self.processes > 1:
             method = "fork" if threading.active_count() == 1 else "forkserver"
-            self._pool = multiprocessing.get_context(method).Pool(self.processes)
+            self._pool = _Pool(self.processes, context=multiprocessing.get_context(method))
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -502,3 +502,25 @@ def test_work_is_cut_into_runs_covering_every_item_once_finer_at_the_end(n: int)
     if n >= 5_000:
         sizes = [b - a for a, b in spans]
         assert max(sizes[-4:]) * 4 <= max(sizes)
+
+
+def _big_result(i: int) -> bytes:
+    return bytes(1 << 20) + bytes([i])
+
+
+def test_the_pool_does_not_spin_while_results_are_in_transit(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The parent's pool-maintenance thread must sleep while workers send results (it used to poll
+    # every worker in a loop for as long as a result was in the pipe, taking the GIL).
+    import multiprocessing.pool
+
+    rounds = [0]
+    real = multiprocessing.pool.Pool._maintain_pool  # type: ignore[attr-defined]
+
+    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        rounds[0] += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(multiprocessing.pool.Pool, "_maintain_pool", staticmethod(counting))
+    with Workers(2) as w:
+        assert [r[-1] for r in w.map(_big_result, list(range(40)))] == list(range(40))
+    assert rounds[0] < 10
