@@ -222,6 +222,7 @@ def run_local(
     with ThreadPoolExecutor(1, thread_name_prefix="state") as c_side:
         sealing = c_side.submit(_seal_state, vault, sealed)
         opening = c_side.submit(load_state, vault, req.run_id)
+        del sealed  # freed once sealed: C then holds only the state read back (peak memory at 1e6)
         resp = respond(
             files.read_dir(workdir / "round1"),
             registry,
