@@ -288,19 +288,11 @@ def run_clients(
 
 def server_cpu_seconds(pid: int) -> float:
     """User+system CPU seconds of process ``pid`` and its live children (Linux /proc)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
     pids = [pid]
     children = Path(f"/proc/{pid}/task/{pid}/children")
     if children.exists():
         pids += [int(p) for p in children.read_text().split()]
-    for p in pids:
-        try:
-            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / tick
-    return total
+    return pids_cpu_seconds(pids)
 
 
 def backend_pids(admin: dict[str, Any], dbname: str) -> list[int]:

@@ -249,26 +249,40 @@ def task_rows(tasks: QuerySet[Task]) -> list[dict[str, Any]]:
         row["overdue"] = is_overdue(row["status"], row["deadline"], row.pop("row_plan_status"), day)
         row["lead_units"], row["cooperating_units"], row["generic_units"] = [], [], []
         by_id[row["id"]] = row
-    key: dict[str, str] = {
-        TaskUnitRole.LEAD: "lead_units",
-        TaskUnitRole.COOPERATING: "cooperating_units",
-        TaskUnitRole.GENERIC: "generic_units",
-    }
     named = (
         TaskUnit.objects.filter(task_id__in=list(by_id))
         .order_by("task_id", "position", "id")
         .values_list("task_id", "role", "unit_id", "unit__name", "printed_name", "resolution")
     )
     for task_id, role, unit_id, unit_name, printed_name, resolution in named:
-        by_id[task_id][key.get(role, "generic_units")].append(
-            {
-                "unit_id": unit_id,
-                "name": unit_name or printed_name,
-                "printed_name": printed_name,
-                "resolution": resolution,
-            }
-        )
+        add_named_unit(by_id[task_id], role, unit_id, unit_name, printed_name, resolution)
     return rows
+
+
+_ROLE_KEYS: dict[str, str] = {
+    TaskUnitRole.LEAD: "lead_units",
+    TaskUnitRole.COOPERATING: "cooperating_units",
+    TaskUnitRole.GENERIC: "generic_units",
+}
+
+
+def add_named_unit(
+    row: dict[str, Any],
+    role: str,
+    unit_id: int | None,
+    unit_name: str | None,
+    printed_name: str,
+    resolution: str,
+) -> None:
+    """Append a named unit to a ``TaskOut`` row's list for its role, in the shape the API returns."""
+    row[_ROLE_KEYS.get(role, "generic_units")].append(
+        {
+            "unit_id": unit_id,
+            "name": unit_name or printed_name,
+            "printed_name": printed_name,
+            "resolution": resolution,
+        }
+    )
 
 
 def task_units_by_role(task: Task) -> dict[str, list[TaskUnit]]:

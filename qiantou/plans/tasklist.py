@@ -22,15 +22,9 @@ from typing import Any
 from django.db import connection
 
 from qiantou.accounts.rules import is_business_user_, is_overseer_
-from qiantou.plans.models import TaskStatus, TaskUnitRole
+from qiantou.plans.models import TaskStatus
 from qiantou.plans.rules import CIRCULATED_STATUSES
-from qiantou.plans.selectors import BINDING_PLAN_STATUSES, TASK_ROW_FIELDS, is_overdue
-
-_ROLE_KEY = {
-    TaskUnitRole.LEAD: "lead_units",
-    TaskUnitRole.COOPERATING: "cooperating_units",
-    TaskUnitRole.GENERIC: "generic_units",
-}
+from qiantou.plans.selectors import BINDING_PLAN_STATUSES, TASK_ROW_FIELDS, add_named_unit, is_overdue
 
 
 def _marks(values: Any) -> str:
@@ -98,14 +92,7 @@ class TaskListQuery:
                     list(by_id),
                 )
                 for task_id, role, unit_id, unit_name, printed_name, resolution in cursor.fetchall():
-                    by_id[task_id][_ROLE_KEY.get(role, "generic_units")].append(
-                        {
-                            "unit_id": unit_id,
-                            "name": unit_name or printed_name,
-                            "printed_name": printed_name,
-                            "resolution": resolution,
-                        }
-                    )
+                    add_named_unit(by_id[task_id], role, unit_id, unit_name, printed_name, resolution)
         return rows
 
     def count(self, limit: int | None = None) -> int:
