@@ -87,8 +87,15 @@ def integer_ticks(top: float, most: int = 10) -> list[int]:
     return list(range(0, top_int + step, step))
 
 
-def overdue_by_unit_svg(rows: Sequence[tuple[str, int]], *, title: str = "各单位逾期事项") -> str:
-    """Horizontal bars: overdue open items per unit (most first)."""
+def _unit_bars_svg(
+    rows: Sequence[tuple[str, float]],
+    *,
+    title: str,
+    series: str,
+    value_formatter: Any,
+    y_labels: list[int] | None = None,
+) -> str:
+    """Horizontal bars, one per unit, the first row at the top (pygal draws the last at the top)."""
     import pygal
 
     ordered = list(reversed(rows))
@@ -100,14 +107,26 @@ def overdue_by_unit_svg(rows: Sequence[tuple[str, int]], *, title: str = "各单
             show_legend=False,
             print_values=True,
             margin_left=left_margin(labels),
-            value_formatter=lambda v: f"{v:.0f}",
+            value_formatter=value_formatter,
         )
     )
     chart.title = title
     chart.x_labels = labels
-    chart.y_labels = integer_ticks(max((n for _, n in rows), default=1))  # whole items, not 0.2 of one
-    chart.add("逾期", [n for _, n in ordered])
+    if y_labels is not None:
+        chart.y_labels = y_labels
+    chart.add(series, [v for _, v in ordered])
     return str(chart.render(is_unicode=True))
+
+
+def overdue_by_unit_svg(rows: Sequence[tuple[str, int]], *, title: str = "各单位逾期事项") -> str:
+    """Horizontal bars: overdue open items per unit (most first)."""
+    return _unit_bars_svg(
+        rows,
+        title=title,
+        series="逾期",
+        value_formatter=lambda v: f"{v:.0f}",
+        y_labels=integer_ticks(max((n for _, n in rows), default=1)),  # whole items, not 0.2 of one
+    )
 
 
 def on_time_trend_svg(
@@ -133,24 +152,12 @@ def on_time_trend_svg(
 
 def score_ranking_svg(rows: Sequence[tuple[str, float]], *, title: str = "配合单位综合得分排名") -> str:
     """Horizontal bars of total scores, best at the top."""
-    import pygal
-
-    ordered = list(reversed(rows))
-    labels = short_labels(name for name, _ in ordered)
-    chart = pygal.HorizontalBar(
-        **_common(
-            width=800,
-            height=max(220, 30 * len(rows) + 100),
-            show_legend=False,
-            print_values=True,
-            margin_left=left_margin(labels),
-            value_formatter=lambda v: f"{v:.1f}",
-        )
+    return _unit_bars_svg(
+        [(name, round(v, 2)) for name, v in rows],
+        title=title,
+        series="得分",
+        value_formatter=lambda v: f"{v:.1f}",
     )
-    chart.title = title
-    chart.x_labels = labels
-    chart.add("得分", [round(v, 2) for _, v in ordered])
-    return str(chart.render(is_unicode=True))
 
 
 def score_trend_svg(
