@@ -21,14 +21,12 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from _scratch import run_in_scratch_postgres  # bench/ is on sys.path when a runner is run
+from _scratch import child_django, run_on_each_database  # bench/ is on sys.path when a runner is run
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -197,23 +195,11 @@ def main() -> int:
     args = parser.parse_args()
     sample = not args.no_fallback
     if args.only:  # a child run: settings are read once per process
-        with tempfile.TemporaryDirectory(prefix="qiantou-bench-audit-") as tmp:
-            os.environ["QIANTOU_DATA_DIR"] = tmp
-            os.environ["DJANGO_SETTINGS_MODULE"] = "qiantou.settings"
-            if args.only == "sqlite":
-                os.environ.pop("DATABASE_URL", None)
-            import django
-
-            django.setup()
-            label = "SQLite" if args.only == "sqlite" else "PostgreSQL"
+        with child_django(args.only, "qiantou-bench-audit-") as label:
             return 0 if measure(label, args.n, args.alg, sample) else 1
     argv = [sys.executable, __file__, "-n", str(args.n), "--alg", args.alg]
     argv += ["--no-fallback"] if args.no_fallback else []
-    code = subprocess.call([*argv, "--only", "sqlite"])
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith("postgres"):
-        code |= run_in_scratch_postgres(url, argv, "audit_bench")
-    return code
+    return run_on_each_database(argv, "audit_bench")
 
 
 if __name__ == "__main__":

@@ -18,12 +18,11 @@ import argparse
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 
-from _scratch import run_in_scratch_postgres  # bench/ is on sys.path when a runner is run
+from _scratch import child_django, run_on_each_database  # bench/ is on sys.path when a runner is run
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -118,24 +117,10 @@ def main() -> int:
     parser.add_argument("--only", choices=["sqlite", "postgresql"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.only:
-        with tempfile.TemporaryDirectory(prefix="qiantou-bench-mail-") as tmp:
-            os.environ["QIANTOU_DATA_DIR"] = tmp
-            os.environ["DJANGO_SETTINGS_MODULE"] = "qiantou.settings"
-            if args.only == "sqlite":
-                os.environ.pop("DATABASE_URL", None)
-            import django
-
-            django.setup()
-            return (
-                0 if measure("SQLite" if args.only == "sqlite" else "PostgreSQL", args.n, args.workers) else 1
-            )
+        with child_django(args.only, "qiantou-bench-mail-") as label:
+            return 0 if measure(label, args.n, args.workers) else 1
     argv = [sys.executable, __file__, "-n", str(args.n), "--workers", str(args.workers)]
-    code = subprocess.call([*argv, "--only", "sqlite"])
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith("postgres"):
-        code |= run_in_scratch_postgres(url, argv, "mail_bench")
-    return code
-
+    return run_on_each_database(argv, "mail_bench")
 
 
 if __name__ == "__main__":

@@ -15,14 +15,11 @@ idle sweep once nothing is due. Prints seconds; exit status 1 when the sweep mis
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from _scratch import run_in_scratch_postgres  # bench/ is on sys.path when a runner is run
+from _scratch import child_django, run_on_each_database  # bench/ is on sys.path when a runner is run
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -117,22 +114,10 @@ def main() -> int:
     parser.add_argument("--only", choices=["sqlite", "postgresql"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.only:
-        with tempfile.TemporaryDirectory(prefix="qiantou-bench-sched-") as tmp:
-            os.environ["QIANTOU_DATA_DIR"] = tmp
-            os.environ["DJANGO_SETTINGS_MODULE"] = "qiantou.settings"
-            if args.only == "sqlite":
-                os.environ.pop("DATABASE_URL", None)
-            import django
-
-            django.setup()
-            return 0 if measure("SQLite" if args.only == "sqlite" else "PostgreSQL", args.n, args.due) else 1
+        with child_django(args.only, "qiantou-bench-sched-") as label:
+            return 0 if measure(label, args.n, args.due) else 1
     argv = [sys.executable, __file__, "-n", str(args.n), "--due", str(args.due)]
-    code = subprocess.call([*argv, "--only", "sqlite"])
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith("postgres"):
-        code |= run_in_scratch_postgres(url, argv, "sched_bench")
-    return code
-
+    return run_on_each_database(argv, "sched_bench")
 
 
 if __name__ == "__main__":
