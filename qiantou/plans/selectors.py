@@ -132,7 +132,7 @@ def _visible_task_q(user: Any, plan_id: int | None = None) -> Q | None:
     return Q(plan_id__in=list(visible)) & (Q(plan_id__in=led) | restricted_ok)
 
 
-def _has_case(text: str) -> bool:
+def has_cased_letter(text: str) -> bool:
     """True when ``text`` has a letter with upper and lower case (Latin, Cyrillic…; not Han).
 
     A search without one matches the same rows with or without case folding, and the plain
@@ -185,7 +185,7 @@ def task_list_for(
         if q:
             qs = qs.filter(
                 Q(text__icontains=q) | Q(no__icontains=q)
-                if _has_case(q)
+                if has_cased_letter(q)
                 else Q(text__contains=q) | Q(no__contains=q)
             )
     return qs.order_by("plan_id", "position", "id")

@@ -24,7 +24,14 @@ from django.db import connection
 from qiantou.accounts.rules import is_business_user_, is_overseer_
 from qiantou.plans.models import TaskStatus
 from qiantou.plans.rules import CIRCULATED_STATUSES
-from qiantou.plans.selectors import BINDING_PLAN_STATUSES, TASK_ROW_FIELDS, add_named_unit, is_overdue
+from qiantou.plans.selectors import (
+    BINDING_PLAN_STATUSES,
+    TASK_ROW_FIELDS,
+    add_named_unit,
+    has_cased_letter,
+    is_overdue,
+    today,
+)
 
 
 def _marks(values: Any) -> str:
@@ -66,7 +73,7 @@ class TaskListQuery:
             "ORDER BY t.plan_id, t.position, t.id LIMIT %s OFFSET %s) s "
             "JOIN plans_plan p ON p.id = s.plan_id ORDER BY s.plan_id, s.position, s.id"
         )
-        day = _today()
+        day = today()
         rows: list[dict[str, Any]] = []
         with connection.cursor() as cursor:
             cursor.execute(sql, [*self.params, limit, offset])
@@ -107,12 +114,6 @@ class TaskListQuery:
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT COUNT(*) FROM ({inner}) s", params)
             return int(cursor.fetchone()[0])
-
-
-def _today() -> dt.date:
-    from qiantou.plans.selectors import today
-
-    return today()
 
 
 def _visible_plans(unit_id: int) -> dict[int, tuple[bool, str]]:
@@ -211,7 +212,7 @@ def task_list_query(
         if not binding and overdue:
             query.empty = True  # no issued plan: nothing is overdue
             return query
-        day = connection.ops.adapt_datefield_value(_today())
+        day = connection.ops.adapt_datefield_value(today())
         if overdue:
             # One list of plans (visible and issued): two lists on plan_id made PostgreSQL multiply
             # their selectivities and pick a plan for 600 rows that met 4,500.
@@ -233,10 +234,8 @@ def task_list_query(
     if text:
         pattern = "%" + connection.ops.prep_for_like_query(text) + "%"
         if connection.vendor == "postgresql":
-            # Only a search with cased letters needs folding; PostgreSQL's upper() of every row's
-            # text costs (41 ms against 23 ms over 100,000 tasks).
-            cased = text.lower() != text.upper()
-            arm = "UPPER({}::text) LIKE UPPER(%s)" if cased else "{}::text LIKE %s"
+            # Only a search with cased letters needs folding (see selectors.has_cased_letter).
+            arm = "UPPER({}::text) LIKE UPPER(%s)" if has_cased_letter(text) else "{}::text LIKE %s"
         else:
             arm = "{} LIKE %s ESCAPE '\\'"  # SQLite's LIKE folds ASCII case, as Django's icontains
         query.add(f"{arm.format('t.text')} OR {arm.format('t.no')}", pattern, pattern)
