@@ -10,7 +10,7 @@ import datetime as dt
 from typing import Any
 
 from django.http import Http404, HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from qiantou.approvals import selectors, services
 from qiantou.approvals.models import ApprovalRequest
@@ -123,7 +123,7 @@ def set_chain(request: HttpRequest, plan_id: int, payload: ChainIn) -> Any:
 def submit(request: HttpRequest, plan_id: int) -> Any:
     """Send the draft for sign-off (409 while a comment is unanswered)."""
     plan = _plan(_user(request), plan_id)
-    return 201, _out(services.plan_submit(actor=_user(request), plan=plan))
+    return Status(201, _out(services.plan_submit(actor=_user(request), plan=plan)))
 
 
 @router.post("/requests/{int:request_id}/approve", response={200: RequestOut, **_ERR}, summary="同意")

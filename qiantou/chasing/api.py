@@ -14,7 +14,7 @@ from typing import Any
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import Form, Router
+from ninja import Form, Router, Status
 from ninja.errors import HttpError
 
 from qiantou.chasing import selectors, services
@@ -170,7 +170,7 @@ def overdue_board(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 @router.post("/plans/{plan_id}/material-requests", response={201: MaterialRequestOut})
-def material_request_create(request: HttpRequest, plan_id: int, data: MaterialRequestIn) -> tuple[int, Any]:
+def material_request_create(request: HttpRequest, plan_id: int, data: MaterialRequestIn) -> Any:
     """催交材料: ask a unit for materials by a date or within N working days."""
     plan = _plan_managed(request, plan_id)
     unit = get_object_or_404(Unit, pk=data.unit_id)
@@ -187,7 +187,7 @@ def material_request_create(request: HttpRequest, plan_id: int, data: MaterialRe
         due_working_days=data.due_working_days,
         issued_on=data.issued_on,
     )
-    return 201, req
+    return Status(201, req)
 
 
 @router.get("/material-requests/{request_id}", response=MaterialRequestOut)
@@ -199,14 +199,14 @@ def material_request_detail(request: HttpRequest, request_id: int) -> MaterialRe
 
 
 @router.post("/material-requests/{request_id}/submissions", response={201: SubmissionOut})
-def material_submit(request: HttpRequest, request_id: int, text: Form[str] = "") -> tuple[int, Any]:
+def material_submit(request: HttpRequest, request_id: int, text: Form[str] = "") -> Any:
     """Hand in materials: multipart with ``text`` and any number of ``files`` parts. Every file is checked
     (type sniffed from its content, size limit) before anything is stored; a refused file answers 422."""
     req = get_object_or_404(MaterialRequest, pk=request_id)
     _item(request, req.item_id)
     uploads = [(f.name or "", f.read()) for f in request.FILES.getlist("files")]
     sub = _call(services.material_submit, actor=_user(request), request=req, text=text, files=uploads)
-    return 201, _submission_out(sub)
+    return Status(201, _submission_out(sub))
 
 
 @router.post("/submissions/{submission_id}/decision", response=SubmissionOut)
@@ -221,7 +221,7 @@ def material_decide(request: HttpRequest, submission_id: int, data: DecisionIn) 
 
 
 @router.post("/plans/{plan_id}/report-cycles", response={201: ReportCycleOut})
-def report_cycle_create(request: HttpRequest, plan_id: int, data: ReportCycleIn) -> tuple[int, Any]:
+def report_cycle_create(request: HttpRequest, plan_id: int, data: ReportCycleIn) -> Any:
     """A progress reporting cycle; 422 for a rule that fires on no working day or reaches an unloaded year."""
     plan = _plan_managed(request, plan_id)
     task = get_object_or_404(Task, pk=data.task_id, plan=plan) if data.task_id else None
@@ -236,11 +236,11 @@ def report_cycle_create(request: HttpRequest, plan_id: int, data: ReportCycleIn)
         task=task,
         lead_working_days=data.lead_working_days,
     )
-    return 201, _cycle_out(cycle)
+    return Status(201, _cycle_out(cycle))
 
 
 @router.post("/report-requests/{request_id}/reports", response={201: dict[str, Any]})
-def progress_report_submit(request: HttpRequest, request_id: int, data: ProgressReportIn) -> tuple[int, Any]:
+def progress_report_submit(request: HttpRequest, request_id: int, data: ProgressReportIn) -> Any:
     """A unit's report for one period."""
     req = get_object_or_404(ReportRequest, pk=request_id)
     _item(request, req.item_id)
@@ -252,20 +252,23 @@ def progress_report_submit(request: HttpRequest, request_id: int, data: Progress
         text=data.text,
         figures=data.figures,
     )
-    return 201, {"id": report.pk, "status": report.status}
+    return Status(201, {"id": report.pk, "status": report.status})
 
 
 @router.post("/items/{item_id}/petitions", response={201: PetitionOut})
-def petition_raise(request: HttpRequest, item_id: int, data: PetitionIn) -> tuple[int, Any]:
+def petition_raise(request: HttpRequest, item_id: int, data: PetitionIn) -> Any:
     """困难反映 or 延期申请 by the owing unit."""
     item = _item(request, item_id)
-    return 201, _call(
-        services.petition_raise,
-        actor=_user(request),
-        item=item,
-        kind=data.kind,
-        reason=data.reason,
-        requested_due_date=data.requested_due_date,
+    return Status(
+        201,
+        _call(
+            services.petition_raise,
+            actor=_user(request),
+            item=item,
+            kind=data.kind,
+            reason=data.reason,
+            requested_due_date=data.requested_due_date,
+        ),
     )
 
 
