@@ -38,6 +38,13 @@ def _marks(values: Any) -> str:
     return ", ".join(["%s"] * len(values))
 
 
+def _id_list(ids: Any) -> str:
+    """Integer ids written into the SQL as literals (``1, 2, 3``), for the id lists read from the
+    database: each ``%s`` costs the driver a placeholder to find and a value to quote, which for a
+    busy unit's 70 visible plans was 0.5 ms of CPU per request (bench/api_tasks.py profile)."""
+    return ", ".join(str(int(pk)) for pk in ids)
+
+
 @dataclass
 class TaskListQuery:
     """The WHERE clause of one user's filtered task list; ``empty`` when nothing can match."""
@@ -95,8 +102,7 @@ class TaskListQuery:
                 cursor.execute(
                     "SELECT tu.task_id, tu.role, tu.unit_id, u.name, tu.printed_name, tu.resolution "
                     "FROM plans_taskunit tu LEFT JOIN units_unit u ON u.id = tu.unit_id "
-                    f"WHERE tu.task_id IN ({_marks(by_id)}) ORDER BY tu.task_id, tu.position, tu.id",
-                    list(by_id),
+                    f"WHERE tu.task_id IN ({_id_list(by_id)}) ORDER BY tu.task_id, tu.position, tu.id"
                 )
                 for task_id, role, unit_id, unit_name, printed_name, resolution in cursor.fetchall():
                     add_named_unit(by_id[task_id], role, unit_id, unit_name, printed_name, resolution)
@@ -182,12 +188,14 @@ def task_list_query(
             query.empty = True
             return query
         led = [pk for pk, (leads, _status) in visible.items() if leads]
-        if len(led) < len(visible):  # restricted tasks of plans the unit does not lead: only its own
+        # Restricted tasks of plans the unit does not lead: only those naming it. A filter on the
+        # member's own unit keeps only those already, and the arm's lookup of every task naming a
+        # busy unit (8,700 rows, 0.6 ms on PostgreSQL) would be spent for nothing.
+        if len(led) < len(visible) and unit != unit_id:
             arms = ["t.restricted = %s"]
             params: list[Any] = [False]
             if led:
-                arms.insert(0, f"t.plan_id IN ({_marks(led)})")
-                params[:0] = led
+                arms.insert(0, f"t.plan_id IN ({_id_list(led)})")
             arms.append(
                 "EXISTS (SELECT 1 FROM plans_taskunit tu WHERE tu.task_id = t.id AND tu.unit_id = %s)"
             )
@@ -221,13 +229,12 @@ def task_list_query(
         elif binding:
             query.add(
                 "NOT (t.status = %s AND t.deadline IS NOT NULL AND t.deadline < %s "
-                f"AND t.plan_id IN ({_marks(binding)}))",
+                f"AND t.plan_id IN ({_id_list(binding)}))",
                 TaskStatus.OPEN,
                 day,
-                *binding,
             )
     if plan_ids is not None and plan is None:
-        query.add(f"t.plan_id IN ({_marks(plan_ids)})", *plan_ids)
+        query.add(f"t.plan_id IN ({_id_list(plan_ids)})")
     elif plan_ids is not None and plan not in plan_ids:
         query.empty = True
         return query
