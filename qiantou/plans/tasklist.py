@@ -189,18 +189,26 @@ def task_list_query(
             return query
         led = [pk for pk, (leads, _status) in visible.items() if leads]
         # Restricted tasks of plans the unit does not lead: only those naming it. A filter on the
-        # member's own unit keeps only those already, and the arm's lookup of every task naming a
-        # busy unit (8,700 rows, 0.6 ms on PostgreSQL) would be spent for nothing.
+        # member's own unit keeps only tasks naming it already, so it needs no arm.
         if len(led) < len(visible) and unit != unit_id:
-            arms = ["t.restricted = %s"]
-            params: list[Any] = [False]
+            arms = ["NOT t.restricted"]
             if led:
-                arms.insert(0, f"t.plan_id IN ({_id_list(led)})")
-            arms.append(
-                "EXISTS (SELECT 1 FROM plans_taskunit tu WHERE tu.task_id = t.id AND tu.unit_id = %s)"
-            )
-            params.append(unit_id)
-            query.add(" OR ".join(arms), *params)
+                arms.append(f"t.plan_id IN ({_id_list(led)})")
+            named = "(SELECT 1 FROM plans_taskunit tu WHERE tu.task_id = {}.id AND tu.unit_id = %s)"
+            if connection.vendor == "postgresql":
+                # PostgreSQL hashes this arm once per statement. Restricted tasks are few (2 % of a
+                # city's), so start from them (partial index ``task_restricted_plan``), not from
+                # every task naming the unit (8,700 for a busy one): a count 1.7 -> 0.65 ms.
+                others = [pk for pk in visible if pk not in set(led)]
+                arms.append(
+                    "t.id IN (SELECT r.id FROM plans_task r WHERE r.restricted "
+                    f"AND r.plan_id IN ({_id_list(others)}) AND EXISTS {named.format('r')})"
+                )
+            else:
+                # SQLite runs a correlated EXISTS only for the rows that reach it, the restricted
+                # ones; the IN list above it would build in full first (a count 0.10 -> 0.56 ms).
+                arms.append(f"EXISTS {named.format('t')}")
+            query.add(" OR ".join(arms), unit_id)
     if unit is not None:
         query.add("t.id IN (SELECT task_id FROM plans_taskunit WHERE unit_id = %s)", unit)
     text = (q or "").strip()
