@@ -413,15 +413,18 @@ def main() -> int:
             cpu0, load0 = server_cpu_seconds(server.pid), os.getloadavg()[0]
             db_pids = backend_pids(admin, scratch) if scratch and admin else []
             db0 = pids_cpu_seconds(db_pids)
+            own0 = time.process_time()
             t1 = time.perf_counter()
             timings = run_clients(port, mix, args.clients, args.requests)
             wall = time.perf_counter() - t1
             cpu1, load1 = server_cpu_seconds(server.pid), os.getloadavg()[0]
             db1 = pids_cpu_seconds(db_pids)
+            own1 = time.process_time()
             ok = report(f"{label}, {args.server}, {args.clients} clients", timings, wall)
             print(
                 f"server CPU per request {(cpu1 - cpu0) / len(timings) * 1000:.1f} ms; "
-                f"load average {load0:.1f} → {load1:.1f} on {os.cpu_count()} CPUs"
+                f"load average {load0:.1f} → {load1:.1f} on {os.cpu_count()} CPUs; "
+                f"the clients' own CPU per request {(own1 - own0) / len(timings) * 1000:.1f} ms"
             )
             if scratch:
                 print(
