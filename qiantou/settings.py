@@ -201,8 +201,16 @@ TASKS = {
 AUDIT_HASH_ALGORITHM = os.environ.get("QIANTOU_AUDIT_HASH", "sm3")
 
 # --- Mail ---------------------------------------------------------------------------------------
-EMAIL_HOST = os.environ.get("QIANTOU_SMTP_HOST", "127.0.0.1")
-EMAIL_PORT = int(os.environ.get("QIANTOU_SMTP_PORT", "1025"))
+# Django 6.1's MAILERS (EMAIL_HOST/EMAIL_PORT are deprecated); tests swap in the memory backend.
+MAILERS = {
+    "default": {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": os.environ.get("QIANTOU_SMTP_HOST", "127.0.0.1"),
+            "port": int(os.environ.get("QIANTOU_SMTP_PORT", "1025")),
+        },
+    }
+}
 DEFAULT_FROM_EMAIL = os.environ.get("QIANTOU_MAIL_FROM", "qiantou@localhost")
 
 # --- Uploads --------------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from qiantou.chasing.models import ChaseItem, ItemState, Reminder, ReportCycle
 from qiantou.chasing.scheduler import tick
 from qiantou.chasing.tests.factories import City, at, ensure_calendar, make_city, make_plan, run_jobs
 from qiantou.notifications.models import Delivery, DeliveryAttempt, DeliveryState
-from qiantou.notifications.tests.receivers import Mailbox, smtp_server
+from qiantou.notifications.tests.receivers import Mailbox, smtp_mailers, smtp_server
 
 # No serialized_rollback: restoring the serialized database after other transactional tests re-created
 # content types collides with them; the one table a data migration fills (the calendar) is reloaded instead.
@@ -44,9 +44,7 @@ def _postgres_only() -> None:
 @pytest.fixture
 def smtp(settings: Any) -> Iterator[tuple[Mailbox, int]]:
     with smtp_server() as (box, port):
-        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-        settings.EMAIL_HOST = "127.0.0.1"
-        settings.EMAIL_PORT = port
+        settings.MAILERS = smtp_mailers(port)
         yield box, port
 
 

@@ -13,6 +13,7 @@ from qiantou.chasing.scheduler import fire_due_items, tick
 from qiantou.chasing.tests.factories import City, at, make_plan, make_task, run_jobs
 from qiantou.notifications.cas import compare_and_set
 from qiantou.notifications.models import Delivery, DeliveryState, InboxItem
+from qiantou.notifications.tests.receivers import smtp_mailers
 from qiantou.plans.models import TaskStatus
 from qiantou.workdays import CalendarYearNotLoaded
 
@@ -152,8 +153,7 @@ def test_deadline_in_an_unloaded_year_changes_nothing(city: City) -> None:
 
 
 def test_failed_delivery_is_retried_with_backoff(city: City, settings: object) -> None:
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"  # type: ignore[attr-defined]
-    settings.EMAIL_PORT = 9  # type: ignore[attr-defined]  # discard port: nothing listens
+    settings.MAILERS = smtp_mailers(9)  # type: ignore[attr-defined]  # discard port: nothing listens
     plan = make_plan(city)
     services.material_request_create(
         actor=city.handler,

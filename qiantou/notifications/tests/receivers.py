@@ -27,6 +27,17 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def smtp_mailers(port: int, host: str = "127.0.0.1") -> dict[str, Any]:
+    """A ``MAILERS`` setting whose default mailer is Django's SMTP backend on ``host:port``, for tests
+    that send through a real server (the test runner swaps in the memory backend otherwise)."""
+    return {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": host, "port": port},
+        }
+    }
+
+
 @dataclass
 class Mailbox:
     """What the SMTP server received, in order (raw bytes kept; parsed on first access)."""

@@ -25,6 +25,7 @@ from qiantou.notifications.tests.receivers import (
     Hooks,
     Mailbox,
     dingtalk_expected_sign,
+    smtp_mailers,
     smtp_server,
     webhook_server,
 )
@@ -36,9 +37,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def smtp(settings: Any) -> Iterator[Mailbox]:
     with smtp_server() as (box, port):
-        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-        settings.EMAIL_HOST = "127.0.0.1"
-        settings.EMAIL_PORT = port
+        settings.MAILERS = smtp_mailers(port)
         yield box
 
 
