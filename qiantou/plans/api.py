@@ -177,7 +177,9 @@ def list_tasks(
     del items[page_size:]
     if last_page:
         count, exact = offset + len(items), True  # no need to count
-    elif exact_count:
+    elif exact_count or not items:
+        # Past the last page the rows paged over are no lower bound: count them all, so the client
+        # learns where the list ends.
         count, exact = tasks.count(), True
     else:
         counted = tasks.count(limit=COUNT_LIMIT + 1)

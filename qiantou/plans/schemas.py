@@ -150,7 +150,8 @@ class TaskPage(Schema):
 
     ``count`` is exact when ``count_exact`` is true. Otherwise more tasks match than the list counts
     by default (``COUNT_LIMIT`` in ``plans/api.py``, or the rows already paged past): ``count`` is then
-    a lower bound, shown as "1000+"; ask with ``exact_count=true`` for the full count.
+    a lower bound, shown as "1000+"; ask with ``exact_count=true`` for the full count. A page past the
+    end has no items and the exact count.
     """
 
     items: list[TaskOut]

@@ -138,6 +138,8 @@ def test_task_count_is_exact_up_to_the_limit_then_a_lower_bound(
     }
     last = client.get(url + "&page=4").json()
     assert (last["count"], last["count_exact"]) == (40, True)
+    past_end = client.get(url + "&page=9").json()  # 80 rows paged over, only 40 exist
+    assert (past_end["items"], past_end["count"], past_end["count_exact"]) == ([], 40, True)
     under = client.get(f"/api/plans/tasks?plan={plan.pk}&page_size=10&q=1").json()  # 1, 10-19, 21, 31
     assert (under["count"], under["count_exact"]) == (13, True)
 
