@@ -6,6 +6,7 @@ Reads need ``units.view_unit``; writes ``units.change_unit`` (``rules.py``). Wri
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.http import HttpRequest
@@ -93,7 +94,16 @@ def update_unit(request: HttpRequest, unit_id: int, payload: UnitUpdateIn) -> An
     """Change a unit's fields (system administrator); fields left out are unchanged."""
     user = _require(request, "units.change_unit")
     unit = get_object_or_404(Unit, pk=unit_id)
+    # ninja drops keys the schema does not list; read them from the body to refuse them by name.
+    sent = json.loads(request.body or b"{}")
+    extra = sorted(set(sent) - set(UnitUpdateIn.model_fields)) if isinstance(sent, dict) else []
+    refused = {key: _("单位编码不能修改") if key == "code" else _("没有这个字段，或该字段不能修改")
+               for key in extra}
     data = payload.dict(exclude_unset=True)
+    refused.update({k: _("不能为空（null）") for k, v in data.items() if v is None and k != "parent_code"})
+    if refused:
+        detail = _("以下字段不能这样修改：%(fields)s") % {"fields": "、".join(refused)}
+        return Status(422, {"detail": detail, "errors": refused})
     changes: dict[str, Any] = {k: v for k, v in data.items() if k != "parent_code"}
     try:
         if "parent_code" in data:

@@ -40,7 +40,11 @@ class UnitCreateIn(Schema):
 
 
 class UnitUpdateIn(Schema):
-    """A partial update: only the fields given change. ``parent_code`` "" removes the parent."""
+    """A partial update: only the fields given change. ``parent_code`` "" (or null) removes the parent.
+
+    Every other field refuses null, and a field not listed here (``code`` never changes) is refused:
+    the handler answers 422 naming them rather than ignoring them (``api.py:update_unit``).
+    """
 
     name: str | None = Field(None, min_length=1, max_length=128)
     kind: str | None = None

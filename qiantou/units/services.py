@@ -362,6 +362,10 @@ def unit_update(*, actor: Any | None, unit: Unit, **changes: Any) -> Unit:
     unknown = set(changes) - allowed
     if unknown:
         raise UnitValidationError({k: _("不能修改该字段") for k in sorted(unknown)})
+    # Only ``parent`` may be None (no parent); a None elsewhere would be stored as "None" or False.
+    nulls = sorted(k for k, v in changes.items() if v is None and k != "parent")
+    if nulls:
+        raise UnitValidationError({k: _("不能为空（null）") for k in nulls})
     locked = Unit.objects.select_for_update(of=("self",)).select_related("parent").get(pk=unit.pk)
     name = str(changes.get("name", locked.name)).strip()
     kind = str(changes.get("kind", locked.kind))

@@ -127,6 +127,50 @@ def test_bad_writes_are_refused_with_field_errors(users: dict[str, Any]) -> None
     assert not Unit.objects.filter(code__in=["N1", "N2"]).exists()
 
 
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"name": None}, "name"),
+        ({"active": None}, "active"),
+        ({"kind": None}, "kind"),
+        ({"mandate": None}, "mandate"),
+        ({"short_names": None}, "short_names"),
+        ({"former_names": None}, "former_names"),
+        ({"code": "QS0206"}, "code"),
+        ({"colour": "red", "mandate": "改"}, "colour"),
+        ({"unit": 1}, "unit"),
+    ],
+)
+def test_update_refuses_null_and_unknown_fields_and_changes_nothing(
+    users: dict[str, Any], body: dict[str, Any], field: str,
+) -> None:
+    """A null (or a field that cannot change) is refused with 422 naming it, not stored as "None"/False."""
+    unit = Unit.objects.get(code="QS0201")
+    before = Unit.objects.filter(pk=unit.pk).values().get()
+    response = patch(client_for(users["admin"]), f"/api/units/{unit.pk}", body)
+    assert response.status_code == 422
+    assert field in response.json()["errors"] and field in response.json()["detail"]
+    assert Unit.objects.filter(pk=unit.pk).values().get() == before
+    assert not AuditEvent.objects.filter(action="unit.update").exists()
+
+
+def test_update_null_parent_code_removes_the_parent(users: dict[str, Any]) -> None:
+    unit = Unit.objects.get(code="QS0201")
+    response = patch(client_for(users["admin"]), f"/api/units/{unit.pk}", {"parent_code": None})
+    assert response.status_code == 200 and response.json()["parent_code"] is None
+
+
+def test_unit_update_service_refuses_null(users: dict[str, Any]) -> None:
+    from qiantou.units.services import UnitValidationError, unit_update
+
+    unit = Unit.objects.get(code="QS0201")
+    with pytest.raises(UnitValidationError) as raised:
+        unit_update(actor=None, unit=unit, name=None, active=None)
+    assert set(raised.value.errors) == {"name", "active"}
+    unit.refresh_from_db()
+    assert unit.name == "青山市发展和改革委员会" and unit.active
+
+
 def test_resolve_endpoint(users: dict[str, Any]) -> None:
     client = client_for(users["handler"])
     names = ["市政務(wù)服務(wù)和大數據(jù)管理局", "市级各有关部门", "有关部门", "市农业农材局",
