@@ -16,7 +16,7 @@ from ninja.pagination import PageNumberPagination, paginate
 from ninja.responses import NinjaJSONEncoder
 
 from qiantou.plans import services
-from qiantou.plans.models import Plan, Task
+from qiantou.plans.models import Plan, Task, TaskUnit, TaskUnitRole
 from qiantou.plans.schemas import (
     ErrorOut,
     PlanCreateIn,
@@ -38,6 +38,7 @@ from qiantou.plans.selectors import (
 )
 from qiantou.plans.tasklist import task_list_query
 from qiantou.units.models import Unit
+from qiantou.workdays.calendar import EARLIEST_DATE, LATEST_DATE
 
 router = Router(tags=["plans"])
 
@@ -189,11 +190,43 @@ def list_tasks(
     return JsonResponse(body, encoder=NinjaJSONEncoder, json_dumps_params={"ensure_ascii": False})
 
 
+def _check_task_input(fields: dict[str, Any], task: Task | None = None) -> None:
+    """Refuse what no published plan means: a deadline outside 2000–2100 (the working calendar's
+    range), a range ending before it starts, a unit both leading and cooperating on one task.
+
+    ``fields``: the request's fields (ids under ``lead_unit_ids``/``cooperating_unit_ids``); ``task``:
+    the task being changed, whose stored values stand in for fields not sent.
+    Raises ``ValidationError`` naming the field, in Chinese.
+    """
+    for name in ("deadline", "deadline_end"):
+        day = fields.get(name)
+        if day is not None and not EARLIEST_DATE <= day <= LATEST_DATE:
+            raise ValidationError(
+                _("%(field)s 应在 2000 年至 2100 年之间：%(day)s") % {"field": name, "day": day.isoformat()}
+            )
+    start = fields["deadline"] if "deadline" in fields else getattr(task, "deadline", None)
+    end = fields["deadline_end"] if "deadline_end" in fields else getattr(task, "deadline_end", None)
+    if start is not None and end is not None and end < start:
+        raise ValidationError(_("deadline_end 早于 deadline：期限的结束日不能早于开始日。"))
+    lead, cooperating = fields.get("lead_unit_ids"), fields.get("cooperating_unit_ids")
+    if task is not None and (lead is None) != (cooperating is None):  # one list sent: the other stays
+        role = TaskUnitRole.COOPERATING if cooperating is None else TaskUnitRole.LEAD
+        stored = list(TaskUnit.objects.filter(task=task, role=role).values_list("unit_id", flat=True))
+        lead, cooperating = (lead, stored) if cooperating is None else (stored, cooperating)
+    both = set(lead or ()) & set(cooperating or ())
+    if both:
+        raise ValidationError(
+            _("同一单位不能既是牵头单位又是配合单位（lead_unit_ids 与 cooperating_unit_ids 重复：%(ids)s）。")
+            % {"ids": "、".join(str(pk) for pk in sorted(both))}
+        )
+
+
 @router.post("/{int:plan_id}/tasks", response={201: TaskOut, **_WRITE_ERRORS}, summary="新增任务")
 def create_task(request: HttpRequest, plan_id: int, payload: TaskCreateIn) -> Any:
     """Add a task to a draft plan, with lead/cooperating unit ids in printed order."""
     user = _user(request)
     plan = plan_get_for(user, plan_id)
+    _check_task_input(payload.model_dump())
     parent = None
     if payload.parent_id is not None:
         parent = Task.objects.filter(plan=plan, pk=payload.parent_id).first()
@@ -229,6 +262,7 @@ def update_task(request: HttpRequest, task_id: int, payload: TaskUpdateIn) -> An
     user = _user(request)
     task = task_get_for(user, task_id)
     fields = payload.model_dump(exclude_unset=True)
+    _check_task_input(fields, task)
     lock_version = fields.pop("lock_version")
     units: dict[str, Any] = {}
     for key, role in (("lead_unit_ids", "lead_units"), ("cooperating_unit_ids", "cooperating_units")):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from ninja import Field, Schema
+from pydantic import ConfigDict
 
 from qiantou.plans.models import TaskStatus
 
@@ -84,6 +85,8 @@ class PlanDetailOut(PlanOut):
 class PlanCreateIn(Schema):
     """A new draft plan; its lead unit is the caller's unit."""
 
+    model_config = ConfigDict(extra="forbid")  # a misspelt or read-only field is an error, not a no-op
+
     title: str = Field(..., min_length=1, max_length=255)
     doc_number: str = Field("", max_length=64)
     issuing_unit_id: int | None = None
@@ -93,6 +96,8 @@ class PlanCreateIn(Schema):
 
 class PlanUpdateIn(Schema):
     """Changes to a draft plan; ``lock_version`` is the version the caller read (409 if it moved)."""
+
+    model_config = ConfigDict(extra="forbid")  # a misspelt or read-only field is an error, not a no-op
 
     lock_version: int = Field(..., ge=0)
     title: str | None = Field(None, min_length=1, max_length=255)
@@ -104,6 +109,8 @@ class PlanUpdateIn(Schema):
 
 class TaskCreateIn(Schema):
     """A new task of a draft plan; unit ids in printed order (one lead unit is the norm)."""
+
+    model_config = ConfigDict(extra="forbid")  # a misspelt or read-only field is an error, not a no-op
 
     no: str = Field("", max_length=32)
     text: str = Field(..., min_length=1)
@@ -120,6 +127,8 @@ class TaskCreateIn(Schema):
 
 class TaskUpdateIn(Schema):
     """Changes to a task of a draft plan; only the fields sent are changed."""
+
+    model_config = ConfigDict(extra="forbid")  # a misspelt or read-only field is an error, not a no-op
 
     lock_version: int = Field(..., ge=0)
     no: str | None = Field(None, max_length=32)

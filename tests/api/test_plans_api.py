@@ -251,3 +251,39 @@ def test_bearer_tokens(scene: Scene) -> None:
 def test_every_router_is_protected_by_default(db: Any, path: str) -> None:
     response = Client().get(path)
     assert response.status_code == 401
+
+
+def test_task_input_no_published_plan_means_is_refused_and_nothing_changes(
+    scene: Scene, client_for: ClientFor
+) -> None:
+    w, task = scene.world, scene.draft_task
+    client = client_for(w.handler, "token")
+    url = f"/api/plans/{scene.draft.pk}/tasks"
+    refusals = {
+        "deadline": {"text": "x", "deadline": "1899-12-31"},
+        "deadline_end": {"text": "x", "deadline": "2026-06-30", "deadline_end": "2026-03-31"},
+        "cooperating_unit_ids": {
+            "text": "x",
+            "lead_unit_ids": [w.lead.pk],
+            "cooperating_unit_ids": [w.lead.pk],
+        },
+        "parnet_id": {"text": "x", "parnet_id": task.pk},  # misspelt: not silently dropped
+    }
+    tasks_before = Task.objects.count()
+    for field, body in refusals.items():
+        response = send(client, "post", url, body)
+        assert response.status_code == 422, (field, response.content)
+        assert field in response.json()["detail"], (field, response.json())
+    assert Task.objects.count() == tasks_before
+    # A change of one list is checked against the stored other list (市司法局 cooperates already).
+    events = AuditEvent.objects.count()
+    patch = f"/api/plans/tasks/{task.pk}"
+    for body in (
+        {"lock_version": task.lock_version, "lead_unit_ids": [w.named.pk]},
+        {"lock_version": task.lock_version, "deadline_end": "2026-01-01", "deadline": "2026-02-01"},
+        {"lock_version": task.lock_version, "parent_id": None},  # not a field a PATCH may change
+    ):
+        response = send(client, "patch", patch, body)
+        assert response.status_code == 422, (body, response.content)
+    fresh = Task.objects.get(pk=task.pk)
+    assert fresh.lock_version == task.lock_version and AuditEvent.objects.count() == events
