@@ -9,10 +9,10 @@ from typing import Any
 
 from django.http import Http404, HttpRequest
 from django.utils import timezone
-from ninja import Router
+from ninja import Router, Status
 
 from qiantou.assessment.ledger import ledger_rows
-from qiantou.assessment.report import build_report
+from qiantou.assessment.report import ReportScopeError, build_report, report_params_check
 from qiantou.assessment.scoring import compute_scorecard
 from qiantou.assessment.selectors import report_target_for, rules_get_for, rules_list_for
 from qiantou.plans.selectors import task_list_for
@@ -67,11 +67,17 @@ def scorecard(
     return _iso(asdict(card))
 
 
-@router.get("/report")
-def report(request: HttpRequest, scope: str, id: int, start: dt.date, end: dt.date) -> dict[str, Any]:
+@router.get("/report", response={200: dict[str, Any], 422: dict[str, Any]})
+def report(request: HttpRequest, scope: str, id: int, start: dt.date, end: dt.date) -> Any:
     """The accountability report as JSON (timeline, reminders, findings, verification); 404 when the
-    caller may not see the target."""
+    caller may not see the target (the same body as a missing one); 422 ``{"detail", "errors": {param:
+    message}}`` for a scope other than task / plan / unit, a date outside 2000–2100 or an end before
+    the start."""
     user = _user(request)
+    try:
+        report_params_check(scope=scope, start=start, end=end)
+    except ReportScopeError as exc:
+        return Status(422, {"detail": str(exc), "errors": {exc.field: str(exc)}})
     target = report_target_for(user, scope, id)
     rep = build_report(scope=scope, obj=target, start=start, end=end, generated_by=user)
     data = asdict(rep)

@@ -37,6 +37,7 @@ from qiantou.chasing.models import (
 from qiantou.chasing.selectors import ladder_for
 from qiantou.plans.models import Plan, Task, TaskUnit, TaskUnitRole
 from qiantou.units.models import Unit
+from qiantou.workdays.calendar import EARLIEST_DATE, LATEST_DATE
 
 ACTION_LABELS = {
     "plan.create": "新建方案",
@@ -77,7 +78,28 @@ ESCALATION_ROLES = frozenset(
 
 
 class ReportScopeError(ValueError):
-    """The report's scope or dates are malformed (the message says what)."""
+    """The report's scope or dates are malformed (the message says what; ``field`` names the parameter:
+    ``scope``, ``start`` or ``end``)."""
+
+    def __init__(self, message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
+
+
+REPORT_SCOPES = ("task", "plan", "unit")
+
+
+def report_params_check(*, scope: str, start: dt.date, end: dt.date) -> None:
+    """Refuse a scope other than task / plan / unit, a date outside 2000–2100 (the working calendar's
+    range, :data:`qiantou.workdays.calendar.EARLIEST_DATE`–``LATEST_DATE``) and an end before the start.
+    Raises :class:`ReportScopeError` naming the parameter."""
+    if scope not in REPORT_SCOPES:
+        raise ReportScopeError(f"范围（scope）应为 task / plan / unit：{scope}", "scope")
+    for name, label, day in (("start", "开始日期", start), ("end", "结束日期", end)):
+        if not EARLIEST_DATE <= day <= LATEST_DATE:
+            raise ReportScopeError(f"{label}（{name}）应在 2000 年至 2100 年之间：{day.isoformat()}", name)
+    if end < start:
+        raise ReportScopeError("结束日期（end）早于开始日期（start）。", "end")
 
 
 @dataclass
@@ -210,8 +232,7 @@ def build_report(
 ) -> AccountabilityReport:
     """Build the report for ``obj`` (a Task, Plan or Unit, by ``scope``) over events dated ``[start, end]``
     (Asia/Shanghai). The caller checks the user may see ``obj``. Raises :class:`ReportScopeError`."""
-    if end < start:
-        raise ReportScopeError("结束日期早于开始日期。")
+    report_params_check(scope=scope, start=start, end=end)
     plan_ids, task_ids, items, label, lead_name = _scope_objects(scope, obj)
     item_ids = [i.pk for i in items]
     items_by_id = {i.pk: i for i in items}

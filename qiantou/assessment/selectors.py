@@ -20,6 +20,9 @@ from qiantou.chasing.selectors import items_visible_to
 from qiantou.plans.selectors import plan_get_for, task_get_for
 from qiantou.units.models import Unit
 
+# A unit one may not see and a missing one get the same words (as the plan selectors do).
+NOT_FOUND = "未找到该单位，或您无权查看。"
+
 
 def rules_list_for(user: Any) -> QuerySet[ScoringRules]:
     """Scoring rules the user may see: all for overseers and leaders; their lead unit's plans' for editors."""
@@ -64,10 +67,10 @@ def report_target_for(user: Any, scope: str, pk: Any) -> Any:
         try:
             unit = Unit.objects.get(pk=pk)
         except (Unit.DoesNotExist, ValueError, TypeError):
-            raise Http404("未找到该单位。") from None
+            raise Http404(NOT_FOUND) from None
         if user.role in OVERSEER_ROLES | LEADER_ROLES or unit.pk == user.unit_id:
             return unit
-        raise Http404("无权查看该单位的问责材料。")
+        raise Http404(NOT_FOUND)  # the same words as a missing unit: existence is not revealed
     raise Http404("范围应为 task / plan / unit。")
 
 
