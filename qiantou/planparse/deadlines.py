@@ -198,6 +198,8 @@ def _parse_deadline(text: str | None, year: int | None) -> Deadline:
         d = _safe_date(int(m["y"]), int(m["m"]), int(m["d"]))
         if d:
             return Deadline(text=raw, kind="date", date=d)
+        # "2026年2月30日" is no day: reading on would take it as February's end, silently.
+        return Deadline(text=raw, rule={"nonexistent_date": f"{m['y']}年{int(m['m'])}月{int(m['d'])}日"})
     m = _YEAR_MONTH_RE.search(t)
     if m:
         d = _safe_date(int(m["y"]), int(m["m"]), _part_day(m["part"]))
@@ -218,6 +220,10 @@ def _parse_deadline(text: str | None, year: int | None) -> Deadline:
     if _OPEN_ENDED_RE.search(t):
         return Deadline(text=raw, kind="open_ended")
     m = _MONTH_DAY_RE.search(t)
+    # Without the plan's year, judge by a leap year (2024): 2月29日 may exist.
+    if m and _safe_date(2024 if year is None else year, int(m["m"]), int(m["d"])) is None:
+        day = f"{int(m['m'])}月{int(m['d'])}日"
+        return Deadline(text=raw, rule={"nonexistent_date": day if year is None else f"{year}年{day}"})
     if m:
         return Deadline(
             text=raw,

@@ -587,6 +587,9 @@ class PlanParser:
             if in_text:
                 deadline = parse_deadline(in_text, self.year)
                 warnings.append(f"deadline_in_text：完成时限取自任务内容（“{in_text}”），请核对")
+        elif "nonexistent_date" in deadline.rule:
+            day = deadline.rule["nonexistent_date"]
+            warnings.append(f"deadline_nonexistent：完成时限“{dl_text}”中的{day}不存在，请核对原件")
         elif deadline.kind == "none":
             warnings.append(f"deadline_unreadable：无法识别完成时限“{dl_text}”")
         implausible = self._implausible_deadline(deadline)

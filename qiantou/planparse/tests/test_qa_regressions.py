@@ -163,6 +163,21 @@ def test_a_deadline_before_the_plan_was_issued_is_flagged() -> None:
     assert warned == [True, True, False]
 
 
+def test_a_day_no_calendar_has_is_flagged_not_moved_to_the_month_end() -> None:
+    plan = parse(
+        "青山市2026年重点任务分工方案",
+        "1.推进档案数字化。（牵头单位：市档案馆；完成时限：2026年2月30日前）",
+        "2.推进政务公开。（牵头单位：市政府办；完成时限：4月31日前）",
+        "3.推进数据共享。（牵头单位：市数据局；完成时限：2月29日前）",  # 2026 is no leap year
+        "4.推进电子证照。（牵头单位：市数据局；完成时限：2026年2月28日前）",
+    )
+    dates = [t.deadline.date for t in plan.tasks]
+    assert dates == [None, None, None, dt.date(2026, 2, 28)]
+    flagged = [[w for w in t.warnings if w.startswith("deadline_nonexistent")] for t in plan.tasks]
+    assert ["2026年2月30日" in w[0] for w in flagged[:1]] == [True]
+    assert "4月31日" in flagged[1][0] and "2026年2月29日" in flagged[2][0] and flagged[3] == []
+
+
 # --- 4. what people read carries no internal code ----------------------------------------------------
 
 
