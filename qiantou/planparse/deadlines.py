@@ -222,8 +222,10 @@ def _parse_deadline(text: str | None, year: int | None) -> Deadline:
     m = _MONTH_DAY_RE.search(t)
     # Without the plan's year, judge by a leap year (2024): 2月29日 may exist.
     if m and _safe_date(2024 if year is None else year, int(m["m"]), int(m["d"])) is None:
-        day = f"{int(m['m'])}月{int(m['d'])}日"
-        return Deadline(text=raw, rule={"nonexistent_date": day if year is None else f"{year}年{day}"})
+        printed = f"{int(m['m'])}月{int(m['d'])}日"
+        if year is not None:
+            printed = f"{year}年{printed}"
+        return Deadline(text=raw, rule={"nonexistent_date": printed})
     if m:
         return Deadline(
             text=raw,
