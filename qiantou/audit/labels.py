@@ -391,7 +391,7 @@ def lookups_for(events: Iterable[Any]) -> Lookups:
     by_type: dict[str, set[str]] = defaultdict(set)
     for e in events:
         _collect_ids(e.payload, unit_ids, plan_ids)
-        if e.object_type in _NAMERS and str(e.object_id).isdigit():
+        if e.object_type in _NAMERS and str(e.object_id).isdecimal():
             by_type[e.object_type].add(str(e.object_id))
     units = {u.pk: u.short_name for u in Unit.objects.filter(pk__in=unit_ids)} if unit_ids else {}
     plans = (

@@ -34,6 +34,21 @@ def register_children(object_type: str, fn: ChildrenFn) -> None:
     _CHILDREN.setdefault(object_type, []).append(fn)
 
 
+#: Largest primary key a lookup may name (PostgreSQL bigint); a longer digit string names no row.
+_MAX_PK = 2**63 - 1
+
+
+def canonical_object_id(value: Any) -> str | None:
+    """The id as ``audit_record`` stores it (``str(pk)``): decimal digits of any script (full-width
+    "５") read as a number, leading zeros dropped ("00005" → "5"). None when ``value`` is not a whole
+    number in range (e.g. "²", which ``str.isdigit`` accepts but is no decimal digit, or "-1")."""
+    text = str(value).strip()
+    if not text.isdecimal() or len(text) > 19:
+        return None
+    number = int(text)
+    return str(number) if number <= _MAX_PK else None
+
+
 def _ids_as_text(qs: QuerySet[Any]) -> QuerySet[Any]:
     """``object_id`` is text: compare against the children's keys cast to text, in one subquery."""
     return qs.order_by().annotate(_audit_oid=Cast("pk", output_field=CharField())).values("_audit_oid")
@@ -43,7 +58,7 @@ def _plan_children(user: Any, plan_id: str, reader: bool) -> Iterable[tuple[str,
     from qiantou.plans.models import PlanVersion, Task
     from qiantou.plans.selectors import task_list_for
 
-    if not plan_id.isdigit():
+    if canonical_object_id(plan_id) != plan_id:  # audit_events_for passes canonical ids only
         return []
     tasks = Task.objects.filter(plan_id=int(plan_id)) if reader else task_list_for(user, plan=int(plan_id))
     return [
@@ -82,8 +97,11 @@ def audit_events_for(
     if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
         return AuditEvent.objects.none()
     object_type, oid = _target(target, object_id)
+    # Stored ids are str(pk): "５" or "00005" must find plan 5's own events, not only its children's.
+    canonical = canonical_object_id(oid)
+    oid = canonical or oid
     q = Q(object_type=object_type, object_id=oid)
-    if children:
+    if children and canonical is not None:  # children functions get whole-number ids only
         reader = can_read_all(user)
         for fn in _CHILDREN.get(object_type, []):
             for child_type, ids in fn(user, oid, reader):
@@ -116,9 +134,10 @@ def object_get_for(user: Any, object_type: str, object_id: Any) -> models.Model:
     from django.http import Http404
 
     getter = _getters().get(object_type)
-    if getter is None or not str(object_id).isdigit():
+    oid = canonical_object_id(object_id)
+    if getter is None or oid is None:
         raise Http404
-    obj: models.Model = getter(user, int(object_id))
+    obj: models.Model = getter(user, int(oid))
     return obj
 
 

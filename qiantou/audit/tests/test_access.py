@@ -152,3 +152,42 @@ def test_api_verify_reports_the_broken_event(world: World, trail: dict[str, Any]
     assert (
         data["ok"] is False and data["broken_seq"] == task_event.seq and data["reason"] == "fields:actor_name"
     )
+
+
+@pytest.mark.parametrize("odd", ["²", "-1", "1.0", " "])
+def test_api_events_refuses_ids_that_are_no_whole_number(
+    world: World, trail: dict[str, Any], odd: str
+) -> None:
+    """"²" passes ``str.isdigit`` but ``int()`` refuses it: that was a 500; now nobody's object (404 for
+    ordinary users, an empty trail for whole-record readers, who may query any id)."""
+    url = "/api/audit/events"
+    params = {"object_type": "plans.plan", "object_id": odd}
+    response = client_for(world.handler).get(url, params)
+    assert response.status_code == 404 and "未找到" in response.json()["detail"]
+    reader = client_for(world.auditor).get(url, params)
+    assert reader.status_code == 200 and reader.json()["count"] == 0
+
+
+@pytest.mark.parametrize("spelling", ["{pk}", "00{pk}", "full-width", " {pk} "])
+def test_api_events_reads_other_spellings_of_the_id_as_the_plan(
+    world: World, trail: dict[str, Any], spelling: str
+) -> None:
+    """Full-width digits or leading zeros name the same plan: its own events as well as its children's."""
+    pk = str(trail["plan"].pk)
+    oid = pk.translate(str.maketrans("0123456789", "０１２３４５６７８９")) if spelling == "full-width" else (
+        spelling.format(pk=pk))
+    ev = trail["events"]
+    for user in (world.auditor, world.handler):
+        response = client_for(user).get("/api/audit/events", {"object_type": "plans.plan", "object_id": oid})
+        assert response.status_code == 200, user.role
+        seqs_seen = [e["seq"] for e in response.json()["items"]]
+        assert seqs_seen == [ev["plan"].seq, ev["task"].seq, ev["secret"].seq]
+
+
+def test_canonical_object_id() -> None:
+    from qiantou.audit.selectors import canonical_object_id
+
+    assert canonical_object_id("00005") == canonical_object_id("５") == canonical_object_id(5) == "5"
+    assert canonical_object_id("0") == "0"
+    for odd in ("²", "", "-1", "1e3", "9223372036854775808", "9" * 5000):
+        assert canonical_object_id(odd) is None, odd
