@@ -8,6 +8,7 @@ from typing import Any
 from django.utils import timezone
 
 from qiantou.approvals.models import ApprovalRequest
+from qiantou.consultation.visibility import TaskFilter, task_filter_for
 from qiantou.documents.official import AttachmentTable, OfficialDocument
 
 #: Attachment table columns and widths (mm; the type area is 156 mm wide).
@@ -19,11 +20,11 @@ def _names(units: list[dict[str, Any]]) -> str:
     return "、".join(u.get("name") or u.get("printed_name") or "" for u in units)
 
 
-def task_rows(snapshot: dict[str, Any]) -> list[list[str]]:
-    """The version's tasks as table rows in printed order (restricted tasks included: the document is
-    the binding plan itself)."""
+def task_rows(snapshot: dict[str, Any], shown: TaskFilter | None = None) -> list[list[str]]:
+    """The version's tasks as table rows in printed order: all of them (the binding plan itself), or
+    those ``shown`` lets through (a reader's copy without the restricted tasks they may not see)."""
     rows = []
-    for t in snapshot.get("tasks", []):
+    for t in shown.tasks(snapshot) if shown is not None else snapshot.get("tasks", []):
         rows.append(
             [
                 t.get("no") or "",
@@ -53,10 +54,18 @@ def default_body(plan_title: str, lead_rule: str = "") -> str:
     return "\n".join(lines)
 
 
-def official_document_for(request: ApprovalRequest) -> OfficialDocument:
+def official_document_for(request: ApprovalRequest, reader: Any = None) -> OfficialDocument:
     """The plan of ``request`` as an official document: authority = the issuing unit (else the lead
-    unit), the signed version's tasks as the attachment, the issue's number, recipients and date."""
+    unit), the signed version's tasks as the attachment, the issue's number, recipients and date.
+
+    With ``reader``, the attachment leaves out the restricted tasks the reader may not see
+    (``qiantou.consultation.visibility``), except for the approvers on the request: they sign every
+    task. Without, the whole version.
+    """
     plan = request.plan
+    shown: TaskFilter | None = None
+    if reader is not None and not request.steps.filter(approver_id=getattr(reader, "pk", None)).exists():
+        shown = task_filter_for(reader, plan)
     unit = plan.issuing_unit or plan.lead_unit
     snapshot = request.version.snapshot
     title = (snapshot.get("plan") or {}).get("title") or plan.title
@@ -71,7 +80,7 @@ def official_document_for(request: ApprovalRequest) -> OfficialDocument:
         issued_on=request.issued_on or plan.issued_on or timezone.localdate(),
         attachments=[
             AttachmentTable(
-                title=title, headers=TASK_HEADERS, rows=task_rows(snapshot), widths_mm=TASK_WIDTHS
+                title=title, headers=TASK_HEADERS, rows=task_rows(snapshot, shown), widths_mm=TASK_WIDTHS
             )
         ],
         printer=f"{unit.name}办公室",

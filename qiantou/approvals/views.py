@@ -175,7 +175,7 @@ def official_file(request: HttpRequest, plan_id: int, fmt: str) -> HttpResponse:
     )
     if req is None:
         raise Http404(_("方案尚未签批，没有可导出的公文。"))
-    doc = official_document_for(req)
+    doc = official_document_for(req, reader=request.user)
     name = f"{plan.title}{'（' + req.doc_number + '）' if req.doc_number else ''}"
     if fmt == "pdf":
         return download(official_pdf(doc), f"{name}.pdf", "application/pdf")

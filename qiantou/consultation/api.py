@@ -15,6 +15,7 @@ from ninja import Router, Schema, Status
 from qiantou.consultation import selectors, services
 from qiantou.consultation.diff import version_diff
 from qiantou.consultation.models import Comment, ConsultationRound
+from qiantou.consultation.visibility import task_filter_for
 
 router = Router(tags=["consultation"])
 
@@ -106,8 +107,8 @@ def _comment_out(c: Comment) -> dict[str, Any]:
     }
 
 
-def _round_out(rnd: ConsultationRound) -> dict[str, Any]:
-    st = selectors.statement_for(rnd)
+def _round_out(rnd: ConsultationRound, user: Any) -> dict[str, Any]:
+    st = selectors.statement_for(rnd, user=user)
     return {
         "id": rnd.pk,
         "plan_id": rnd.plan_id,
@@ -143,7 +144,7 @@ def open_round(request: HttpRequest, plan_id: int, payload: RoundOpenIn) -> Any:
         units=payload.unit_ids,
         note=payload.note,
     )
-    return Status(201, _round_out(selectors.round_get_for(user, rnd.pk)))
+    return Status(201, _round_out(selectors.round_get_for(user, rnd.pk), user))
 
 
 @router.get(
@@ -151,7 +152,8 @@ def open_round(request: HttpRequest, plan_id: int, payload: RoundOpenIn) -> Any:
 )
 def get_round(request: HttpRequest, round_id: int) -> Any:
     """A round with every consulted unit's answer and every comment with its disposition."""
-    return _round_out(selectors.round_get_for(_user(request), round_id))
+    user = _user(request)
+    return _round_out(selectors.round_get_for(user, round_id), user)
 
 
 @router.post("/rounds/{int:round_id}/comments", response={201: CommentOut, **_ERR}, summary="反馈意见")
@@ -169,7 +171,7 @@ def no_objection(request: HttpRequest, round_id: int) -> Any:
     user = _user(request)
     rnd = selectors.round_get_for(user, round_id)
     services.no_objection_record(actor=user, round=rnd)
-    return _round_out(rnd)
+    return _round_out(rnd, user)
 
 
 @router.post("/rounds/{int:round_id}/close", response={200: RoundOut, **_ERR}, summary="截止征求意见")
@@ -177,7 +179,7 @@ def close_round(request: HttpRequest, round_id: int) -> Any:
     """Close the round; silent units are recorded as no objection."""
     user = _user(request)
     rnd = services.round_close(actor=user, round=selectors.round_get_for(user, round_id))
-    return _round_out(rnd)
+    return _round_out(rnd, user)
 
 
 @router.post("/comments/{int:comment_id}/dispose", response={200: CommentOut, **_ERR}, summary="处理意见")
@@ -204,13 +206,14 @@ def dispose(request: HttpRequest, comment_id: int, payload: DisposeIn) -> Any:
     summary="版本对照",
 )
 def diff(request: HttpRequest, plan_id: int, a: int, b: int) -> Any:
-    """Task-level changes from version ``a`` to version ``b``."""
-    plan = selectors.plan_for_consultation(_user(request), plan_id)
-    va = selectors.version_get_for(_user(request), plan, a)
-    vb = selectors.version_get_for(_user(request), plan, b)
+    """Task-level changes from version ``a`` to version ``b``, without the tasks the caller may not see
+    (restricted tasks: see ``qiantou.consultation.visibility``)."""
+    user = _user(request)
+    plan = selectors.plan_for_consultation(user, plan_id)
+    va = selectors.version_get_for(user, plan, a)
+    vb = selectors.version_get_for(user, plan, b)
+    older, newer = task_filter_for(user, plan).pair(va.snapshot, vb.snapshot)
     return [
         {"kind": c.kind, "no": c.no, "fields": list(c.fields), "before": c.before, "after": c.after}
-        for c in version_diff(va.snapshot, vb.snapshot)
+        for c in version_diff(older, newer)
     ]
-
-

@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from qiantou.consultation.diff import ASPECTS, version_diff
 from qiantou.consultation.selectors import Statement
+from qiantou.consultation.visibility import TaskFilter
 from qiantou.documents.tables import Sheet, TableDocument, table_docx, xlsx_bytes
 from qiantou.plans.models import Plan, PlanVersion
 
@@ -104,13 +105,15 @@ def statement_xlsx(statement: Statement) -> bytes:
     )
 
 
-def diff_xlsx(plan: Plan, a: PlanVersion, b: PlanVersion) -> bytes:
-    """The diff of two versions as .xlsx: one row per added, removed or changed task."""
+def diff_xlsx(plan: Plan, a: PlanVersion, b: PlanVersion, tasks: TaskFilter | None = None) -> bytes:
+    """The diff of two versions as .xlsx: one row per added, removed or changed task (of those
+    ``tasks`` lets through, when given)."""
+    older, newer = tasks.pair(a.snapshot, b.snapshot) if tasks is not None else (a.snapshot, b.snapshot)
     headers = ["序号", "变化", "变化内容"]
     for label in ASPECTS.values():
         headers += [f"{label}（第{a.number}版）", f"{label}（第{b.number}版）"]
     rows: list[list[object]] = []
-    for c in version_diff(a.snapshot, b.snapshot):
+    for c in version_diff(older, newer):
         row: list[object] = [c.no, c.kind_label, "、".join(c.field_labels)]
         for key in ASPECTS:
             row += [c.before.get(key, ""), c.after.get(key, "")]

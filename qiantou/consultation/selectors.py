@@ -159,13 +159,19 @@ class Statement:
         return [c for c in self.consulted if c.response == Response.NO_OBJECTION]
 
 
-def statement_for(round_: ConsultationRound) -> Statement:
+def statement_for(round_: ConsultationRound, user: Any = None) -> Statement:
     """Every comment with its unit, task, disposition and reason, plus how each unit answered.
 
-    The caller has checked that the user may see the round (``round_get_for``).
+    The caller has checked that the user may see the round (``round_get_for``). With ``user``, comments
+    on tasks of the circulated version that the user may not see (restricted tasks) are left out, and
+    the counts are of what is left; without, everything (for the system's own use).
     """
     consulted = list(round_.consulted.select_related("unit", "responded_by").order_by("position", "id"))
     comments = list(round_.comments.select_related("unit", "author", "disposed_by").order_by("id"))
+    if user is not None:
+        from qiantou.consultation.visibility import task_filter_for
+
+        comments = task_filter_for(user, round_.plan).comments(round_.version.snapshot, comments)
     counts = {r: 0 for r in Response.values}
     for c in consulted:
         counts[c.response] += 1

@@ -24,6 +24,7 @@ from qiantou.consultation.diff import version_diff
 from qiantou.consultation.forms import TASK_TEXT_MAX, TaskEditForm
 from qiantou.consultation.models import Comment, Disposition, Response, RoundStatus
 from qiantou.consultation.rules import may_comment_, round_manager_
+from qiantou.consultation.visibility import task_filter_for
 from qiantou.errors import QiantouError
 from qiantou.plans.models import PlanStatus, PlanVersion, Task
 from qiantou.plans.rules import plan_editor_
@@ -34,6 +35,8 @@ from qiantou.web.responses import DOCX, SERVICE_ERRORS, download, fail, service_
 from qiantou.workdays import EARLIEST_DATE, LATEST_DATE
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
     """My consultation work: open rounds that ask my unit, and the rounds I can see."""
@@ -53,6 +56,9 @@ def plan_page(request: HttpRequest, plan_id: int) -> HttpResponse:
     plan = selectors.plan_for_consultation(user, plan_id)
     manager = plan_editor_(user, plan)
     versions = list(PlanVersion.objects.filter(plan=plan).order_by("number"))
+    shown = task_filter_for(user, plan)
+    for v in versions:
+        v.visible_task_count = len(shown.tasks(v.snapshot))  # type: ignore[attr-defined]
     rounds = list(selectors.plan_rounds_for(user, plan))
     ctx = {
         "nav": "plans",
@@ -102,15 +108,17 @@ def round_open(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 @login_required
 def round_page(request: HttpRequest, pk: int) -> HttpResponse:
-    """The round: the circulated draft with per-task comments, the units' answers, dispositions."""
+    """The round: the circulated draft with per-task comments, the units' answers, dispositions
+    (without the restricted tasks the user may not see, nor the comments on them)."""
     user: Any = request.user
     rnd = selectors.round_get_for(user, pk)
-    statement = selectors.statement_for(rnd)
+    statement = selectors.statement_for(rnd, user=user)
     by_task: dict[Any, list[Comment]] = {}
     for c in statement.comments:
         by_task.setdefault(c.task_ref, []).append(c)
     tasks = [
-        {"task": t, "comments": by_task.get(t.get("id"), [])} for t in rnd.version.snapshot.get("tasks", [])
+        {"task": t, "comments": by_task.get(t.get("id"), [])}
+        for t in task_filter_for(user, rnd.plan).tasks(rnd.version.snapshot)
     ]
     my_row = next((c for c in statement.consulted if c.unit_id == getattr(user, "unit_id", None)), None)
     ctx = {
@@ -213,7 +221,7 @@ def comment_dispose(request: HttpRequest, pk: int) -> HttpResponse:
 def statement_file(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     """The disposition statement (征求意见采纳情况说明) as .docx or .xlsx, for everyone who sees the round."""
     rnd = selectors.round_get_for(request.user, pk)
-    statement = selectors.statement_for(rnd)
+    statement = selectors.statement_for(rnd, user=request.user)
     name = f"{rnd.plan.title}-第{rnd.number}轮征求意见采纳情况说明"
     if fmt == "docx":
         return download(exports.statement_docx(statement), f"{name}.docx", DOCX)
@@ -235,7 +243,8 @@ def _diff_versions(request: HttpRequest, plan: Any) -> tuple[PlanVersion, PlanVe
 
 @login_required
 def diff_page(request: HttpRequest, plan_id: int) -> HttpResponse:
-    """Task-level differences between two versions (default: the last two)."""
+    """Task-level differences between two versions (default: the last two), without the tasks the
+    user may not see."""
     plan = selectors.plan_for_consultation(request.user, plan_id)
     pair = _diff_versions(request, plan)
     ctx: dict[str, Any] = {
@@ -244,7 +253,8 @@ def diff_page(request: HttpRequest, plan_id: int) -> HttpResponse:
         "versions": PlanVersion.objects.filter(plan=plan).order_by("number"),
     }
     if pair:
-        ctx.update(a=pair[0], b=pair[1], changes=version_diff(pair[0].snapshot, pair[1].snapshot))
+        older, newer = task_filter_for(request.user, plan).pair(pair[0].snapshot, pair[1].snapshot)
+        ctx.update(a=pair[0], b=pair[1], changes=version_diff(older, newer))
     return render(request, "consultation/diff.html", ctx)
 
 
@@ -255,7 +265,7 @@ def diff_file(request: HttpRequest, plan_id: int) -> HttpResponse:
     pair = _diff_versions(request, plan)
     if pair is None:
         raise Http404(_("至少需要两个版本才能比较。"))
-    data = exports.diff_xlsx(plan, pair[0], pair[1])
+    data = exports.diff_xlsx(plan, pair[0], pair[1], tasks=task_filter_for(request.user, plan))
     return download(data, f"{plan.title}-第{pair[0].number}版与第{pair[1].number}版对照.xlsx", XLSX)
 
 
