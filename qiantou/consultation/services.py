@@ -32,6 +32,7 @@ from qiantou.consultation.models import (
     RoundStatus,
 )
 from qiantou.consultation.rules import RESPONDER_ROLES
+from qiantou.consultation.visibility import task_filter_for
 from qiantou.errors import ConflictError, StateError
 from qiantou.notifications.services import notify
 from qiantou.plans.models import Plan, PlanStatus, PlanVersion
@@ -191,7 +192,8 @@ def comment_create(*, actor: Any, round: ConsultationRound, body: str, task_id: 
     whole plan (``task_id`` None), while the round is open.
 
     Raises ``PermissionDenied`` (not a responder of a consulted unit), ``StateError`` (round closed),
-    ``ValidationError`` (empty text, task not in the circulated version).
+    ``ValidationError`` (empty text, task not in the circulated version). A restricted task the actor
+    may not see gets the same error as a task that is not there, so the answer never confirms it.
     """
     body = (body or "").strip()
     if not body:
@@ -201,7 +203,8 @@ def comment_create(*, actor: Any, round: ConsultationRound, body: str, task_id: 
         row = _check_commenter(actor, rnd)
         task_no = task_text = ""
         if task_id is not None:
-            found = next((t for t in rnd.version.snapshot.get("tasks", []) if t.get("id") == task_id), None)
+            shown = task_filter_for(actor, rnd.plan).tasks(rnd.version.snapshot)
+            found = next((t for t in shown if t.get("id") == task_id), None)
             if found is None:
                 raise ValidationError(_("所指任务不在本轮征求意见稿中。"))
             task_no, task_text = found.get("no") or "", found.get("text") or ""

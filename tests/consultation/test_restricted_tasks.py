@@ -204,3 +204,23 @@ def test_official_document_leaves_out_hidden_tasks_but_not_for_the_signers(world
     assert NAMED_SECRET in table_text(world.liaison_b) and SECRET_V2 not in table_text(world.liaison_b)
     for user in (world.handler, world.principal, world.auditor):
         assert SECRET_V2 in table_text(user) and NAMED_SECRET in table_text(user)
+
+
+def test_comment_on_a_task_the_caller_may_not_see_is_refused_like_a_task_outside_the_plan(
+    world: World,
+) -> None:
+    secret = plan_services.task_create(
+        actor=world.handler, plan=world.plan, no="4", text=SECRET_V1, restricted=True
+    )
+    rnd = _open(world)
+    url = f"/api/consultation/rounds/{rnd.pk}/comments"
+    liaison = client_for(world.liaison_a)
+    hidden = post_json(liaison, url, {"body": "意见", "task_id": secret.pk})
+    outside = post_json(liaison, url, {"body": "意见", "task_id": 987654})
+    assert hidden.status_code == outside.status_code == 422  # type: ignore[attr-defined]
+    assert hidden.content == outside.content  # type: ignore[attr-defined]
+    assert "所指任务不在本轮征求意见稿中" in hidden.json()["detail"]  # type: ignore[attr-defined]
+    # the web form refuses it too, and nothing is stored
+    liaison.post(f"/consultation/rounds/{rnd.pk}/comment/", {"body": "意见", "task": secret.pk})
+    assert not Comment.objects.exists()
+    assert post_json(liaison, url, {"body": "意见", "task_id": world.tasks[1].pk}).status_code == 201  # type: ignore[attr-defined]
