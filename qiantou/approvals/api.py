@@ -93,10 +93,15 @@ def _out(r: ApprovalRequest) -> dict[str, Any]:
 
 
 def _request(user: Any, pk: int) -> ApprovalRequest:
+    """The request if the caller may see its plan or is on its chain; otherwise the same generic 404
+    as for a request that does not exist (the body must not reveal that it exists)."""
     req = ApprovalRequest.objects.filter(pk=pk).select_related("version").first()
-    if req is None:
-        raise Http404
-    _plan(user, req.plan_id)  # 404 unless the caller may see the plan or is on the chain
+    try:
+        if req is None:
+            raise Http404
+        _plan(user, req.plan_id)
+    except Http404:
+        raise Http404 from None
     return req
 
 

@@ -187,9 +187,12 @@ def dispose(request: HttpRequest, comment_id: int, payload: DisposeIn) -> Any:
     """Dispose of a comment; 409 when someone disposed of it since ``lock_version``."""
     user = _user(request)
     comment = Comment.objects.filter(pk=comment_id).first()
-    if comment is None:
-        raise Http404
-    selectors.round_get_for(user, comment.round_id)
+    try:
+        if comment is None:
+            raise Http404
+        selectors.round_get_for(user, comment.round_id)
+    except Http404:
+        raise Http404 from None  # the same body whether the comment is missing or invisible
     done = services.comment_dispose(
         actor=user,
         comment=comment,
