@@ -60,6 +60,9 @@ DEMO_USERS: list[tuple[str, str, str, str, bool]] = [
     ("mzj_principal", "周伟（主要负责人）", Role.PRINCIPAL, "QS0206", False),
     ("dcs_officer", "孙丽（督查室）", Role.SUPERVISION_OFFICE, "QS0102", False),
     ("sjj_auditor", "吴涛（审计）", Role.AUDITOR, "QS0222", False),
+    # The two sides of the demo data check: civil affairs asks, justice answers (PRODUCT.md's story).
+    ("mzj_data", "刘洋（数据核对专员）", Role.DATA_OFFICER, "QS0206", False),
+    ("sfj_data", "黄静（数据核对专员）", Role.DATA_OFFICER, "QS0207", False),
     ("sysadmin", "系统管理员", Role.SYSTEM_ADMIN, "QS0101", True),
 ]
 DEMO_USERNAMES = [row[0] for row in DEMO_USERS]
