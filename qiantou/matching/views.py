@@ -17,6 +17,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from qiantou.errors import QiantouError
@@ -124,6 +125,22 @@ def finish(request: HttpRequest) -> HttpResponse:
     return redirect("matching:run_detail", pk=run.pk)
 
 
+#: The run's counts (``protocol.Stats``) as the run page names them; a key not listed shows as is.
+COUNT_LABELS = {
+    "roll_rows": gettext_lazy("名单行数"),
+    "registry_rows": gettext_lazy("登记库行数"),
+    "invalid_id_rows": gettext_lazy("身份证号无效的行"),
+    "queries": gettext_lazy("发出的查询"),
+    "table_count": gettext_lazy("发出的标签"),
+    "tags_received": gettext_lazy("收到的标签"),
+    "id_matches": gettext_lazy("按身份证号匹配"),
+    "candidate_rows": gettext_lazy("按姓名和出生日期的候选"),
+    "result_rows": gettext_lazy("结果行数"),
+    "hash_to_group": gettext_lazy("哈希到群元素（次）"),
+    "scalar_mult": gettext_lazy("标量乘法（次）"),
+}
+
+
 @login_required
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One run: counts, downloads, and (for a finished request) the matches."""
@@ -145,7 +162,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "matches": matches,
             "downloads": available,
             "plans": plans,
-            "counts": sorted(run.counts.items()),
+            "counts": [(COUNT_LABELS.get(key, key), value) for key, value in sorted(run.counts.items())],
         },
     )
 

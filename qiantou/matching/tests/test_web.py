@@ -94,6 +94,8 @@ def test_full_check_through_the_pages(civil: Client, justice: Client) -> None:
     detail = civil.get(f"/matching/runs/{c_run.pk}/").content.decode()
     some_match = sorted(ds.expected_id)[0][0]
     assert some_match in detail and "身份号码命中" in detail and "待核实" in detail
+    # The counts are named in Chinese, not by the protocol's keys.
+    assert "名单行数" in detail and "标量乘法" in detail and "scalar_mult" not in detail
     result = civil.get(f"/matching/runs/{c_run.pk}/download/result.csv").content.decode()
     assert result.startswith("record_id,match_kind,custody_type,start,end,overlap_days\n")
     assert {line.split(",")[0] for line in result.splitlines()[1:]} >= {r[0] for r in ds.expected_id if r[3]}
