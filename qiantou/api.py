@@ -8,11 +8,14 @@ Errors, all ``{"detail": "<Chinese message>"}``:
 401 not authenticated · 403 a forbidden action on an object the user may see (or a CSRF failure) ·
 404 missing *or* invisible (same body, so existence is never revealed) · 409 a conflict
 (``ConflictError``: changed since read; ``StateError``: frozen) · 422 invalid input (``errors`` lists
-the fields) or another refusal of a service (``QiantouError``).
+the fields) or another refusal of a service (``QiantouError``) — among them an integer beyond
+``MAX_REQUEST_INT`` in any parameter or field an integer is read from.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from importlib import import_module
 from typing import Any
 
@@ -26,9 +29,11 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
+from pydantic import BaseModel
 
 from qiantou.accounts.services import api_token_authenticate
 from qiantou.errors import ConflictError, QiantouError, StateError
+from qiantou.security.middleware import MAX_REQUEST_INT
 
 
 class BearerTokenAuth(HttpBearer):
@@ -124,6 +129,58 @@ def _invalid_schema(request: HttpRequest, exc: NinjaValidationError) -> HttpResp
         _("提交的数据有误，请检查这些字段：%(fields)s") % {"fields": "、".join(fields)},
         errors=exc.errors,
     )
+
+
+def _big_int_field(values: dict[str, Any]) -> str | None:
+    """The first field (dotted path below the view's argument) whose validated value is an integer beyond
+    ``MAX_REQUEST_INT``, or None. Iterative; walks models, dicts, lists, tuples and sets (a few µs for
+    a task's fields: paths are only spelled out for the field reported)."""
+    stack: list[tuple[Any, Any, str]] = [(value, None, name) for name, value in values.items()]
+    while stack:
+        value, parent, key = stack.pop()
+        cls = type(value)
+        if cls is str or value is None:
+            continue
+        if cls is int or (isinstance(value, int) and not isinstance(value, bool)):
+            if abs(value) > MAX_REQUEST_INT:
+                path = [key]
+                while parent is not None:
+                    parent, key = parent
+                    path.append(key)
+                return ".".join(str(k) for k in reversed(path))
+            continue
+        if isinstance(value, BaseModel):
+            items: Any = value.__dict__.items()
+        elif isinstance(value, dict):
+            items = value.items()
+        elif isinstance(value, (list, tuple, set, frozenset)):
+            stack.extend((v, parent, key) for v in value)
+            continue
+        else:
+            continue
+        here = (parent, key)
+        stack.extend((v, here, k) for k, v in items)
+    return None
+
+
+def _refuse_big_ints(view: Callable[..., Any]) -> Callable[..., Any]:
+    """After validation: 422 for an integer no database id or count can be. pydantic reads strings such
+    as ``"+1_000.0"`` and integral floats as integers; only the schema says whether a string in a body is
+    one, so the request guard (which checks the query, the path and JSON numbers) cannot."""
+
+    @functools.wraps(view)
+    def checked(request: HttpRequest, **values: Any) -> Any:
+        field = _big_int_field(values)
+        if field is not None:
+            # The argument's own name (``payload``, ``filters``) means nothing to the caller.
+            shown = field.split(".", 1)[-1]
+            raise HttpError(422, _("参数“%(name)s”的数值超出范围。") % {"name": shown})
+        return view(request, **values)
+
+    return checked
+
+
+api.add_decorator(_refuse_big_ints, mode="operation")
 
 
 # Each app that serves the API has an ``api.py`` with ``router``; mounted under /api/<prefix>/.

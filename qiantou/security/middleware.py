@@ -19,6 +19,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+import math
 import re
 import time
 import zipfile
@@ -36,6 +37,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from pydantic import TypeAdapter, ValidationError
 
 from qiantou.security import ratelimit
 from qiantou.security.uploads import SNIFF_BYTES, check_upload
@@ -95,6 +97,9 @@ class RequestLimitMiddleware:
                 files = request.FILES
             except (RequestDataTooBig, TooManyFilesSent, TooManyFieldsSent, MultiPartParserError):
                 return refuse(request, 400, _("上传的表单过大或文件过多，请分批提交。"))
+            refusal = _form_refusal(request)
+            if refusal is not None:
+                return refuse(request, *refusal)
             for upload in (f for name in files for f in files.getlist(name)):
                 head = upload.read(SNIFF_BYTES)
                 upload.seek(0)
@@ -107,61 +112,143 @@ class RequestLimitMiddleware:
 #: The largest integer an id or count may have in a request: JSON-safe (2**53 - 1), so arithmetic on it
 #: (page × page size) stays inside the databases' 64-bit integers.
 MAX_REQUEST_INT = 2**53 - 1
-_INT = re.compile(r"^-?\d+$")
+#: The deepest nesting of lists and objects a JSON body may have (the API's own schemas need a handful).
+MAX_JSON_DEPTH = 64
+#: Fewer characters than this cannot spell an integer beyond :data:`MAX_REQUEST_INT` (it has 16 digits).
+_SHORTEST_BIG_INT = len(str(MAX_REQUEST_INT))
+_AS_INT: TypeAdapter[int] = TypeAdapter(int)
 
 
-def _too_big(text: str) -> bool:
-    """An integer literal beyond :data:`MAX_REQUEST_INT` (long ones are not even parsed)."""
-    if not _INT.match(text):
+def request_int(text: str) -> int | None:
+    """The integer the API's validation (pydantic, lax mode) makes of a query, path or form value, or None.
+
+    Asks pydantic itself, so every spelling it accepts counts: surrounding whitespace, a sign, ``_``
+    between digits, a zero fraction (``"12.0"``), leading zeros.
+    """
+    try:
+        return _AS_INT.validate_python(text)
+    except ValidationError:
+        return None
+
+
+def too_big(text: str) -> bool:
+    """A value the API would read as an integer beyond :data:`MAX_REQUEST_INT`.
+
+    Cheap for ordinary input: a value shorter than 16 characters is never parsed.
+    """
+    if len(text) < _SHORTEST_BIG_INT:
         return False
-    return len(text.lstrip("-")) > 16 or abs(int(text)) > MAX_REQUEST_INT
+    value = request_int(text)
+    return value is not None and abs(value) > MAX_REQUEST_INT
 
 
-def _has_big_int(value: Any) -> bool:
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, int):
-        return abs(value) > MAX_REQUEST_INT
-    if isinstance(value, dict):
-        return any(_has_big_int(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_has_big_int(v) for v in value)
-    return False
+class _NonFinite(ValueError):
+    """``NaN``, ``Infinity`` or ``-Infinity`` in a JSON text (Python's json module accepts them)."""
+
+
+def _no_constants(name: str) -> Any:
+    raise _NonFinite(name)
+
+
+def _json_refusal(data: Any) -> tuple[int, str] | None:
+    """Why parsed JSON cannot be stored: a NUL in a string or key, a number that is not finite or an
+    integer beyond :data:`MAX_REQUEST_INT` (naming its field), nesting deeper than :data:`MAX_JSON_DEPTH`.
+
+    Iterative (no recursion limit to hit); the field named is the path of object keys (``figures.a``).
+    """
+    stack: list[tuple[Any, int, str]] = [(data, 0, "")]
+    while stack:
+        value, depth, name = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                return 400, _("请求中含有不允许的空字符（NUL）。")
+        elif isinstance(value, bool) or value is None:
+            continue
+        elif isinstance(value, int):
+            if abs(value) > MAX_REQUEST_INT:
+                return 422, _("参数“%(name)s”的数值超出范围。") % {"name": name or "?"}
+        elif isinstance(value, float):
+            if not math.isfinite(value):
+                message = _("参数“%(name)s”的数值无效（NaN 或无穷大）。")
+                return 422, message % {"name": name or "?"}
+        elif depth >= MAX_JSON_DEPTH:
+            return 400, _("提交的数据嵌套层次过深（上限 %(n)d 层）。") % {"n": MAX_JSON_DEPTH}
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if "\x00" in key:
+                    return 400, _("请求中含有不允许的空字符（NUL）。")
+                stack.append((item, depth + 1, f"{name}.{key}" if name else key))
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1, name) for item in value)
+    return None
+
+
+def _json_body_refusal(body: bytes | str) -> tuple[int, str] | None:
+    """:func:`_json_refusal` of a JSON text; None for text that is not JSON (the API answers 400 itself)."""
+    try:
+        data = json.loads(body, parse_constant=_no_constants)
+    except _NonFinite as exc:
+        return 422, _("提交的数据中有无效的数值（%(v)s）。") % {"v": exc.args[0]}
+    except RecursionError:
+        return 400, _("提交的数据嵌套层次过深（上限 %(n)d 层）。") % {"n": MAX_JSON_DEPTH}
+    except ValueError:  # also UnicodeDecodeError
+        return None
+    return _json_refusal(data)
+
+
+_FORMS = {"multipart/form-data", "application/x-www-form-urlencoded"}
 
 
 def _unstorable_input(request: HttpRequest) -> tuple[int, str] | None:
     """Input no database can take, refused before a view turns it into a 500.
 
     NUL characters (PostgreSQL text cannot hold them) anywhere in the path, query, a form or a JSON
-    body; and, on the API, integers beyond :data:`MAX_REQUEST_INT` in the path (404: no such object)
-    or the query (422).
+    body (on the API, any body that is not a form is read as JSON, as django-ninja does whatever its
+    content type); in a JSON body, ``NaN``/``Infinity``/numbers too large for a float and nesting deeper
+    than :data:`MAX_JSON_DEPTH`; and, on the API, integers beyond :data:`MAX_REQUEST_INT` — in any
+    spelling pydantic accepts — in the path (404: no such object), the query or a JSON body (422,
+    naming the parameter). Strings in a body that only an integer field would read as one are checked
+    after validation (``qiantou.api``), where the schema is known.
     """
     query = request.META.get("QUERY_STRING", "")
     if "\x00" in request.path or "%00" in query:
         return 400, _("请求中含有不允许的空字符（NUL）。")
-    if request.method in {"POST", "PUT", "PATCH"}:
+    api = is_api(request)
+    if request.method in {"POST", "PUT", "PATCH", "DELETE"}:
         content_type = request.content_type or ""
-        if content_type in {"application/json", "application/x-www-form-urlencoded"}:
+        if content_type == "application/json" or (api and content_type not in _FORMS):
             try:
                 body = request.body
             except RequestDataTooBig:
                 return 413, _("提交的内容过大。")
-            marker = b"\\u0000" if content_type == "application/json" else b"%00"
-            if marker in body or b"\x00" in body:
+            if body:
+                refusal = _json_body_refusal(body)
+                if refusal is not None:
+                    return refusal
+        elif content_type == "application/x-www-form-urlencoded":
+            try:
+                body = request.body
+            except RequestDataTooBig:
+                return 413, _("提交的内容过大。")
+            if b"%00" in body or b"\x00" in body:
                 return 400, _("请求中含有不允许的空字符（NUL）。")
-    if is_api(request):
-        if any(_too_big(part) for part in request.path.split("/")):
+    if api:
+        if any(too_big(part) for part in request.path.split("/")):
             return 404, _("未找到，或您无权查看。")
         for name, values in request.GET.lists():
-            if any(_too_big(v.strip()) for v in values):
+            if any(too_big(v) for v in values):
                 return 422, _("参数“%(name)s”的数值超出范围。") % {"name": name}
-        if request.method in {"POST", "PUT", "PATCH"} and request.content_type == "application/json":
-            try:
-                data = json.loads(request.body or b"null")
-            except ValueError:
-                return None  # the API answers 422 for bad JSON itself
-            if _has_big_int(data):
-                return 422, _("提交的数据中有数值超出范围。")
+    return None
+
+
+def _form_refusal(request: HttpRequest) -> tuple[int, str] | None:
+    """A NUL in a multipart form's field names, values or file names."""
+    for name, values in request.POST.lists():
+        if "\x00" in name or any("\x00" in v for v in values):
+            return 400, _("请求中含有不允许的空字符（NUL）。")
+    for upload in (f for name in request.FILES for f in request.FILES.getlist(name)):
+        if "\x00" in (upload.name or ""):
+            return 400, _("请求中含有不允许的空字符（NUL）。")
     return None
 
 
