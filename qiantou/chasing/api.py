@@ -9,11 +9,13 @@ a rule that fires on no working day, a date in an unloaded year, a refused uploa
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from typing import Any
 
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Form, Router, Status
 from ninja.errors import HttpError
 
@@ -21,6 +23,7 @@ from qiantou.chasing import selectors, services
 from qiantou.chasing.calendar import get_calendar, local_date
 from qiantou.chasing.models import (
     ChaseItem,
+    ItemState,
     MaterialRequest,
     MaterialSubmission,
     Petition,
@@ -130,7 +133,7 @@ def _cycle_out(cycle: ReportCycle) -> dict[str, Any]:
     }
 
 
-@router.get("/items", response=list[ItemOut])
+@router.get("/items", response={200: list[ItemOut], 422: dict[str, Any]})
 def item_list(
     request: HttpRequest,
     state: str = "open",
@@ -138,15 +141,36 @@ def item_list(
     light: str | None = None,
     limit: int = 200,
     offset: int = 0,
-) -> list[dict[str, Any]]:
-    """Chase items the caller may see, soonest due first, with their status light."""
+) -> Any:
+    """Chase items the caller may see, soonest due first, with their status light.
+
+    ``state`` open / done / cancelled; ``light`` green / yellow / red filters before paging
+    (``offset``, ``limit`` ≤ 1000 count matching items). An unknown state or light is 422 naming it.
+    """
+    for name, value, allowed in (
+        ("state", state, [str(v) for v in ItemState.values]),
+        ("light", light, [str(v) for v in selectors.Light]),
+    ):
+        if value is not None and value not in allowed:
+            detail = _("参数 %(name)s 应为 %(allowed)s 之一，实为“%(value)s”。") % {
+                "name": name, "allowed": " / ".join(allowed), "value": value}
+            return Status(422, {"detail": detail, "errors": {name: detail}})
     today = local_date(timezone.now())
     qs = selectors.items_visible_to(_user(request)).filter(state=state).order_by("due_date", "id")
     if unit_id is not None:
         qs = qs.filter(unit_id=unit_id)
     offset, limit = max(offset, 0), max(0, min(limit, 1000))  # negative slices raise (a 500 before)
-    rows = [_item_out(i, today) for i in qs[offset : offset + limit]]
-    return [r for r in rows if light is None or r["light"] == light]
+    if light is None:
+        return [_item_out(i, today) for i in qs[offset : offset + limit]]
+    # The light needs the working calendar, so it is computed here; the database narrows the candidates
+    # first (only an open item past due is red; a yellow one is open and due from today on).
+    if light == selectors.Light.RED:
+        qs = qs.filter(state=ItemState.OPEN, due_date__lt=today)
+    elif light == selectors.Light.YELLOW:
+        qs = qs.filter(state=ItemState.OPEN, due_date__gte=today)
+    rows = (_item_out(i, today) for i in qs.iterator(chunk_size=500))
+    matches = (row for row in rows if row["light"] == light)
+    return list(itertools.islice(matches, offset, offset + limit))
 
 
 @router.get("/items/{item_id}", response=ItemDetailOut)
