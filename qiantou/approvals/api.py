@@ -10,7 +10,7 @@ import datetime as dt
 from typing import Any
 
 from django.http import Http404, HttpRequest
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 
 from qiantou.approvals import selectors, services
 from qiantou.approvals.models import ApprovalRequest
@@ -54,7 +54,9 @@ class ChainIn(Schema):
 
 
 class IssueIn(Schema):
-    doc_number: str = ""
+    """``doc_number`` at most 64 characters (the column); ``issued_on`` within 2000–2100."""
+
+    doc_number: str = Field("", max_length=64)
     main_recipients: str = ""
     body: str = ""
     issued_on: dt.date | None = None

@@ -31,6 +31,7 @@ from qiantou.plans.models import Plan, PlanStatus, PlanVersion, Task, TaskStatus
 from qiantou.plans.rules import plan_editor_
 from qiantou.plans.services import plan_set_status, plan_version_create
 from qiantou.units.models import UnitKind
+from qiantou.workdays import check_date_range
 
 
 def _check_manager(actor: Any, plan: Plan) -> None:
@@ -284,8 +285,16 @@ def plan_issue(
     """Issue (印发) the approved version: the plan becomes binding (status "issued", with its document
     number and issuing date), its open tasks are open for work, and every lead and cooperating unit
     named on its tasks is notified.
-    Raises ``PermissionDenied``, ``StateError`` (not approved by the whole chain).
+    Raises ``PermissionDenied``, ``StateError`` (not approved by the whole chain), ``ValidationError``
+    (a document number longer than the column), ``DateOutOfRange`` (a date outside 2000–2100).
     """
+    doc_number = (doc_number or "").strip()
+    limit = ApprovalRequest._meta.get_field("doc_number").max_length or 64
+    if len(doc_number) > limit:
+        raise ValidationError(
+            _("文号过长：最多 %(limit)d 字，现有 %(n)d 字。") % {"limit": limit, "n": len(doc_number)}
+        )
+    check_date_range(issued_on, _("印发日期"))
     with transaction.atomic():
         current = _locked_plan(plan)
         _check_manager(actor, current)

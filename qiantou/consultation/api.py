@@ -10,7 +10,7 @@ import datetime as dt
 from typing import Any
 
 from django.http import Http404, HttpRequest
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 
 from qiantou.consultation import selectors, services
 from qiantou.consultation.diff import version_diff
@@ -25,7 +25,8 @@ class ErrorOut(Schema):
 
 
 class RoundOpenIn(Schema):
-    """``closes_on`` or ``working_days``; ``unit_ids`` default to every unit named in the plan."""
+    """``closes_on`` or ``working_days`` (one of them, not both); ``unit_ids`` default to every unit
+    named in the plan."""
 
     closes_on: dt.date | None = None
     working_days: int | None = None
@@ -41,7 +42,7 @@ class CommentIn(Schema):
 class DisposeIn(Schema):
     """``disposition``: adopted / partly_adopted / not_adopted; ``lock_version`` as read."""
 
-    disposition: str
+    disposition: str = Field(..., max_length=16)
     reason: str = ""
     lock_version: int
 

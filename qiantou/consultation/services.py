@@ -95,6 +95,8 @@ def round_open(
     """
     if closes_on is None and working_days is None:
         raise ValidationError(_("请填写反馈截止日期或工作日数。"))
+    if closes_on is not None and working_days is not None:
+        raise ValidationError(_("反馈截止日期和工作日数只填一项。"))
     if working_days is not None and not 1 <= working_days <= 250:
         raise ValidationError(_("工作日数应在 1 到 250 之间。"))
     start = today()

@@ -1,0 +1,84 @@
+"""Input bounds of consultation and sign-off: over-long strings, dates outside 2000–2100, and a round
+given both a closing date and a number of working days are refused with a 422 naming the field."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from django.test import Client
+
+from qiantou.accounts.models import User
+from qiantou.approvals import services as approvals
+from qiantou.approvals.models import ApprovalRequest
+from qiantou.consultation.models import ConsultationRound
+from qiantou.consultation.tests.factories import World, make_world
+from qiantou.plans.models import Plan, PlanStatus
+from qiantou.plans.selectors import today
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(settings) -> World:  # type: ignore[no-untyped-def]
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    return make_world()
+
+
+def client_for(user: User) -> Client:
+    c = Client()
+    c.force_login(user)
+    return c
+
+
+def post_json(client: Client, url: str, data: dict) -> object:  # type: ignore[type-arg]
+    return client.post(url, json.dumps(data), content_type="application/json")
+
+
+def _approved(world: World) -> ApprovalRequest:
+    req = approvals.plan_submit(actor=world.handler, plan=world.plan)
+    for approver in (world.leader, world.principal):
+        req = ApprovalRequest.objects.get(pk=req.pk)
+        approvals.approval_approve(actor=approver, request=req, lock_version=req.lock_version)
+    return req
+
+
+def test_issue_refuses_an_over_long_document_number_naming_the_field(world: World) -> None:
+    _approved(world)
+    handler = client_for(world.handler)
+    r = post_json(handler, f"/api/approvals/plans/{world.plan.pk}/issue", {"doc_number": "号" * 209})
+    assert r.status_code == 422  # type: ignore[attr-defined]
+    assert "doc_number" in r.json()["detail"] or "文号" in r.json()["detail"]  # type: ignore[attr-defined]
+    assert Plan.objects.get(pk=world.plan.pk).status == PlanStatus.APPROVING
+    # the page form is refused by the service with a Chinese message naming the field
+    page = handler.post(
+        f"/approvals/plans/{world.plan.pk}/issue/", {"doc_number": "号" * 65}, follow=True
+    ).content.decode()
+    assert "文号" in page and "64" in page
+    assert Plan.objects.get(pk=world.plan.pk).status == PlanStatus.APPROVING
+    ok = post_json(handler, f"/api/approvals/plans/{world.plan.pk}/issue", {"doc_number": "号" * 64})
+    assert ok.status_code == 200  # type: ignore[attr-defined]
+    assert Plan.objects.get(pk=world.plan.pk).doc_number == "号" * 64
+
+
+def test_issue_refuses_a_date_outside_2000_to_2100(world: World) -> None:
+    _approved(world)
+    handler = client_for(world.handler)
+    for day in ("0001-01-01", "1999-12-31", "2101-01-01"):
+        r = post_json(handler, f"/api/approvals/plans/{world.plan.pk}/issue", {"issued_on": day})
+        assert r.status_code == 422, day  # type: ignore[attr-defined]
+        assert "印发日期" in r.json()["detail"] and "2000" in r.json()["detail"]  # type: ignore[attr-defined]
+    assert Plan.objects.get(pk=world.plan.pk).status == PlanStatus.APPROVING
+    ok = post_json(handler, f"/api/approvals/plans/{world.plan.pk}/issue", {"issued_on": "2026-03-02"})
+    assert ok.status_code == 200  # type: ignore[attr-defined]
+
+
+def test_round_with_both_a_closing_date_and_working_days_is_refused(world: World) -> None:
+    url = f"/api/consultation/plans/{world.plan.pk}/rounds"
+    closes_on = (today() + dt.timedelta(days=5)).isoformat()
+    r = post_json(client_for(world.handler), url, {"closes_on": closes_on, "working_days": 5})
+    assert r.status_code == 422  # type: ignore[attr-defined]
+    assert "只填一项" in r.json()["detail"]  # type: ignore[attr-defined]
+    assert not ConsultationRound.objects.exists()
+    assert post_json(client_for(world.handler), url, {"working_days": 5}).status_code == 201  # type: ignore[attr-defined]
