@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from qiantou.accounts.rules import is_editor_role_
 from qiantou.errors import QiantouError
 from qiantou.imports.forms import UploadForm
 from qiantou.imports.models import ImportUpload
@@ -61,6 +62,8 @@ def _replace_target(request: HttpRequest, value: Any) -> Plan | None:
 def upload(request: HttpRequest) -> HttpResponse:
     """The upload form; on success the upload is kept and the preview opens."""
     user: Any = request.user
+    if not is_editor_role_(user):  # the form would only fail on submit (the sidebar hides the link)
+        raise PermissionDenied(_("只有经办人或单位负责人可以导入方案。"))
     initial_plan = request.GET.get("plan") or request.POST.get("plan")
     target = _replace_target(request, initial_plan) if str(initial_plan or "").isdigit() else None
     form = UploadForm(
@@ -81,7 +84,7 @@ def upload(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         status = 400
     return render(
-        request, "imports/upload.html", {"nav": "plans", "form": form, "target": target}, status=status
+        request, "imports/upload.html", {"nav": "imports", "form": form, "target": target}, status=status
     )
 
 
@@ -144,7 +147,7 @@ def _context(upload: ImportUpload) -> dict[str, Any]:
 def preview(request: HttpRequest, token: str) -> HttpResponse:
     """Tasks beside their source text, units coloured by resolution, warnings, unknown units to settle."""
     upload = import_upload_get_for(request.user, token)
-    ctx = {"nav": "plans", **_context(upload)}
+    ctx = {"nav": "imports", **_context(upload)}
     if wants_fragment(request) and request.GET.get("part") == "tasks":
         return render(request, "imports/_tasks.html", ctx)
     return render(request, "imports/preview.html", ctx)
@@ -159,6 +162,8 @@ def choose(request: HttpRequest, token: str) -> HttpResponse:
     raw = request.POST.get("unit", "")
     error = None
     try:
+        if not raw.isdigit() and name not in upload.choices:  # 确定 with nothing picked: say so
+            raise ValidationError(_("请先在列表中选择一个单位。"))
         upload = import_upload_choose(
             actor=request.user, upload=upload, name=name, unit_id=int(raw) if raw.isdigit() else None
         )

@@ -137,12 +137,27 @@ def test_someone_elses_upload_is_not_found(client_for: Client, handler: Any) -> 
     assert ImportUpload.objects.exists()
 
 
-def test_liaison_may_not_import(handler: Any) -> None:
+@pytest.mark.parametrize("role", [Role.LIAISON, Role.AUDITOR])
+def test_a_role_that_may_not_import_is_refused_before_the_form(handler: Any, role: str) -> None:
     c = Client()
-    c.force_login(make_user("liaison", role=Role.LIAISON, unit=handler.unit))
+    c.force_login(make_user("reader", role=role, unit=handler.unit))
+    page = c.get(reverse("imports:upload"))
+    assert page.status_code == 403 and "无权" in page.content.decode()
+    assert 'type="file"' not in page.content.decode()  # no form that could only fail
     r = _upload(c)
-    assert r.status_code == 400 and "只有经办人或单位负责人可以导入方案" in r.content.decode()
-    assert not ImportUpload.objects.exists()
+    assert r.status_code == 403 and not ImportUpload.objects.exists()
+
+
+def test_confirming_a_name_with_no_unit_picked_says_so(client_for: Client) -> None:
+    _upload(client_for)
+    upload = ImportUpload.objects.get()
+    r = client_for.post(
+        reverse("imports:choose", args=[upload.token]),
+        {"name": "市农业农材局", "unit": ""},
+        HTTP_HX_REQUEST="true",
+    )
+    assert r.status_code == 200 and "请先在列表中选择一个单位" in r.content.decode()
+    assert ImportUpload.objects.get().choices == {}
 
 
 def test_draft_import_can_be_replaced_until_consultation(client_for: Client) -> None:
