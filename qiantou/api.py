@@ -9,7 +9,9 @@ Errors, all ``{"detail": "<Chinese message>"}``:
 404 missing *or* invisible (same body, so existence is never revealed) · 409 a conflict
 (``ConflictError``: changed since read; ``StateError``: frozen) · 422 invalid input (``errors`` lists
 the fields) or another refusal of a service (``QiantouError``) — among them an integer beyond
-``MAX_REQUEST_INT`` in any parameter or field an integer is read from.
+``MAX_REQUEST_INT`` in any parameter or field an integer is read from · 400 a body that is not JSON.
+Under /api/, a 404 for an unknown path, a 405 for a method the path does not take and a 500 are JSON
+too (``qiantou.security.middleware.RequestLimitMiddleware``).
 """
 
 from __future__ import annotations
@@ -78,6 +80,14 @@ api = NinjaAPI(
 
 def _detail(request: HttpRequest, status: int, message: str, **extra: Any) -> HttpResponse:
     return api.create_response(request, {"detail": message, **extra}, status=status)
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    message = str(exc)
+    if exc.status_code == 400 and message.startswith("Cannot parse request body"):
+        message = _("请求内容无法解析：须为合法的 JSON。")
+    return _detail(request, exc.status_code, message)
 
 
 @api.exception_handler(AuthenticationError)

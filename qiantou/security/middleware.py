@@ -106,7 +106,32 @@ class RequestLimitMiddleware:
                 reason = check_upload(upload.name or "", head)
                 if reason:  # the API's status for invalid input is 422; a page's is 400
                     return refuse(request, 422 if is_api(request) else 400, reason)
-        return self.get_response(request)
+        response = self.get_response(request)
+        if is_api(request) and not settings.DEBUG:
+            return _api_error_as_json(request, response)
+        return response
+
+
+def _api_error_as_json(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """Django's and django-ninja's own 404 (no such path), 405 (method not allowed) and 500 pages, as
+    the API's ``{"detail": …}`` (the traceback of a 500 is logged by Django as before)."""
+    status = response.status_code
+    if status not in {404, 405} and status < 500:
+        return response
+    if response.get("Content-Type", "").startswith("application/json"):
+        return response
+    if status == 404:
+        return refuse(request, 404, _("未找到，或您无权查看。"))
+    if status == 405:
+        allowed = response.get("Allow", "")
+        return refuse(
+            request,
+            405,
+            _("此接口不支持 %(method)s 请求，可用：%(allowed)s。")
+            % {"method": request.method, "allowed": allowed or "-"},
+            Allow=allowed,
+        )
+    return refuse(request, status, _("系统出错，请稍后重试；如仍出错，请联系系统管理员。"))
 
 
 #: The largest integer an id or count may have in a request: JSON-safe (2**53 - 1), so arithmetic on it

@@ -239,3 +239,39 @@ def test_non_finite_numbers_are_refused(city: City, number: str) -> None:
         content_type="application/json",
     )
     assert ok.status_code == 201, ok.content
+
+
+# 5. Every error under /api/ is JSON in Chinese; pages keep theirs.
+
+
+def test_malformed_json_is_400_in_chinese(scene: Scene) -> None:
+    response = token_client(scene.world.handler).post(
+        "/api/plans/", '{"title": "a",', content_type="application/json"
+    )
+    assert_refused(response, 400, "JSON")
+
+
+def test_unknown_api_path_and_wrong_method_are_json(scene: Scene) -> None:
+    client = token_client(scene.world.handler)
+    assert_refused(client.get("/api/no-such-thing"), 404)
+    assert_refused(client.get("/api/plans/no-such-thing"), 404)
+    wrong = client.delete("/api/plans/")
+    assert_refused(wrong, 405, "DELETE")
+    assert set(wrong["Allow"].replace(" ", "").split(",")) == {"GET", "POST"}
+    page = client.get("/no-such-page/")
+    assert page.status_code == 404 and page["Content-Type"].startswith("text/html")
+
+
+def test_an_unexpected_error_under_api_is_500_json(
+    scene: Scene, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from qiantou.plans import api as plans_api
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(plans_api, "plan_list_for", broken)
+    response = token_client(scene.world.handler).get("/api/plans/")
+    body = assert_refused(response, 500, "系统出错")
+    assert "boom" not in json.dumps(body) and "Traceback" not in json.dumps(body)
+    assert any(r.exc_info and "boom" in str(r.exc_info[1]) for r in caplog.records)
