@@ -122,12 +122,15 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
     remarks = request.POST.get("remarks", "")
     try:
         lock_version = int(request.POST.get("lock_version", "-1"))
-        if request.POST.get("action") == "return":
+        action = request.POST.get("action")
+        if action == "return":
             services.approval_return(actor=user, request=req, lock_version=lock_version, remarks=remarks)
             messages.success(request, _("已退回修改。"))
-        else:
+        elif action == "approve":  # a signature is never the default of a malformed request
             services.approval_approve(actor=user, request=req, lock_version=lock_version, remarks=remarks)
             messages.success(request, _("已签批同意。"))
+        else:
+            return fail(request, ValidationError(_("请选择“同意”或“退回修改”。")), back)
     except ValueError:
         return fail(request, ValidationError(_("表单已过期，请刷新。")), back)
     except SERVICE_ERRORS as exc:

@@ -111,6 +111,10 @@ def test_only_current_approver_ui_and_api(world: World) -> None:
     assert api.status_code == 403
     leader = client_for(world.leader)
     assert 'id="approve"' in leader.get(f"/approvals/plans/{world.plan.pk}/").content.decode()
+    for malformed in ({"lock_version": 0}, {"action": "yes", "lock_version": 0}):  # no signature by default
+        leader.post(f"/approvals/requests/{req.pk}/decide/", malformed)
+        req.refresh_from_db()
+        assert req.current_position == 0 and req.status == RequestStatus.PENDING
     leader.post(
         f"/approvals/requests/{req.pk}/decide/", {"action": "return", "remarks": "再改改", "lock_version": 0}
     )
