@@ -311,8 +311,12 @@ def task_edit(request: HttpRequest, pk: int) -> HttpResponse:
             ctx = _task_ctx(task, plan, units) | {"posted": request.POST}
             return render(request, "consultation/task_edit.html", ctx, status=422)
         try:
-            coop_ids = [int(u) for u in request.POST.getlist("cooperating_units") if u.isdigit()]
+            posted = request.POST.getlist("cooperating_units")
+            coop_ids = [int(u) for u in posted if u.isdigit()]
             coop = list(Unit.objects.filter(pk__in=coop_ids, active=True))
+            if len(coop_ids) < len(posted) or {u.pk for u in coop} != set(coop_ids):
+                # A unit gone from the directory since the page was drawn: say so, save nothing.
+                raise ValidationError(_("配合单位中有不存在或已撤销的单位，请刷新页面后重新选择。"))
             coop.sort(key=lambda u: coop_ids.index(u.pk))
             task_update(
                 actor=user,

@@ -84,3 +84,13 @@ def test_an_outsider_posting_garbage_is_refused_as_unauthorised(world: World) ->
     r = c.post(f"/consultation/tasks/{task.pk}/edit/", {"text": "x", "lock_version": "abc"})
     assert r.status_code in (403, 404)
     _unchanged(task)
+
+
+@pytest.mark.parametrize("bad", ["999999", "abc"])
+def test_an_unknown_cooperating_unit_is_refused_not_dropped(world: World, bad: str) -> None:
+    task = Task.objects.get(pk=world.tasks[0].pk)
+    before = list(task.task_units.order_by("pk").values_list("unit_id", "role"))
+    status, html = _post(world, task, text="改过的内容", cooperating_units=[bad])
+    assert status == 422 and "不存在或已撤销" in html
+    _unchanged(task)
+    assert list(task.task_units.order_by("pk").values_list("unit_id", "role")) == before
