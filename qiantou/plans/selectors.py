@@ -53,6 +53,24 @@ def today() -> dt.date:
     return timezone.now().astimezone(SHANGHAI).date()
 
 
+def past_deadlines(plan: Any, day: dt.date | None = None) -> list[Any]:
+    """Open tasks of a plan not yet binding whose deadline is before ``day`` (default today), earliest
+    first: once issued, each is overdue at once and the reminder ladder fires all its rungs together
+    (a published plan imported late, or a date mistyped). Issued and closed plans give ``[]``.
+
+    Returns ``Task`` rows (``no``, ``text``, ``deadline``).
+    """
+    from qiantou.plans.models import PlanStatus, Task
+
+    if plan.status in BINDING_PLAN_STATUSES or plan.status == PlanStatus.CLOSED:
+        return []
+    return list(
+        Task.objects.filter(
+            plan=plan, status=TaskStatus.OPEN, deadline__isnull=False, deadline__lt=day or today()
+        ).order_by("deadline", "position", "pk")
+    )
+
+
 def _visible_plan_q(user: Any) -> Q | None:
     """A ``Q`` on Plan for what ``user`` sees; None means everything, ``Q(pk__in=[])`` nothing."""
     if not is_business_user_(user):

@@ -12,6 +12,7 @@ from django.shortcuts import render
 
 from qiantou.plans.models import PlanStatus, TaskStatus
 from qiantou.plans.selectors import (
+    past_deadlines,
     plan_get_for,
     plan_list_for,
     task_get_for,
@@ -85,6 +86,8 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "q": q,
         "can_change": user.has_perm("plans.change_plan", plan),
     }
+    if not wants_fragment(request):
+        ctx["past_deadlines"] = past_deadlines(plan)
     template = "plans/_task_rows.html" if wants_fragment(request) else "plans/plan_detail.html"
     return render(request, template, ctx)
 

@@ -155,6 +155,27 @@ def test_plan_page_htmx_filter_returns_rows_only(city: dict[str, Any]) -> None:
     assert "做好刑满释放人员救助衔接" in html and "建立低收入人口动态监测信息平台" not in html
 
 
+def test_plan_page_warns_of_deadlines_already_past_until_the_plan_is_issued(city: dict[str, Any]) -> None:
+    import datetime as dt
+
+    from qiantou.plans.models import PlanStatus, TaskStatus
+    from qiantou.plans.selectors import today
+
+    plan = city["plans"][PRIVATE_ECONOMY]  # consulting: not binding yet
+    tasks = list(Task.objects.filter(plan=plan, status=TaskStatus.OPEN).order_by("position")[:2])
+    Task.objects.filter(pk=tasks[0].pk).update(deadline=dt.date(2024, 6, 30))
+    Task.objects.filter(pk=tasks[1].pk).update(deadline=today() + dt.timedelta(days=30))
+    past = Task.objects.filter(plan=plan, status=TaskStatus.OPEN, deadline__lt=today()).count()
+    html = client_for("czj_liaison").get(f"/plans/{plan.pk}/").content.decode()
+    assert 'id="past-deadlines"' in html and f"{past} 项任务的完成时限已过" in html
+    start = html.index('id="past-deadlines"')
+    card = html[start : html.index("</div>", start)]
+    assert "2024-06-30" in card and (today() + dt.timedelta(days=30)).isoformat() not in card
+    Plan.objects.filter(pk=plan.pk).update(status=PlanStatus.ISSUED)  # issued: the overdue count says it
+    html = client_for("czj_liaison").get(f"/plans/{plan.pk}/").content.decode()
+    assert 'id="past-deadlines"' not in html
+
+
 def test_overseer_home_shows_overdue_by_unit(city: dict[str, Any]) -> None:
     response = client_for("dcs_officer").get("/")
     rows = response.context["overdue_by_unit"]
