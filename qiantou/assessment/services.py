@@ -11,6 +11,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from qiantou.assessment.ledger import LedgerFileError, read_ledger
 from qiantou.assessment.models import (
@@ -49,9 +50,34 @@ class LedgerImportError(AssessmentError):
         super().__init__(f"台账有{len(errors)}处错误，未导入任何内容。")
 
 
+#: What each permission lets one do, as the refusal says it (``rules.py`` says who holds it).
+_REFUSALS = {
+    "assessment.manage_rules": gettext_lazy(
+        "只有督查室，或方案牵头单位的经办人、单位负责人可以制定和修改考核细则。"
+    ),
+    "assessment.rate": gettext_lazy(
+        "只有方案牵头单位的经办人或单位负责人可以评定事项。"
+    ),
+    "assessment.draft_circular": gettext_lazy(
+        "只有督查室可以起草通报。"
+    ),
+    "assessment.view_report": gettext_lazy(
+        "您的角色不能查看问责材料。"
+    ),
+    "assessment.import_ledger": gettext_lazy(
+        "只有方案牵头单位的经办人或单位负责人可以导入台账。"
+    ),
+}
+
+
+def _refusal(perm: str) -> PermissionDenied:
+    return PermissionDenied(str(_REFUSALS.get(perm) or gettext("您无权执行此操作。")))
+
+
 def _require(actor: Any, perm: str, obj: Any = None) -> None:
+    """PermissionDenied with a sentence saying who may do this (the API shows it as the 403 body)."""
     if not actor.has_perm(perm, obj):
-        raise PermissionDenied(perm)
+        raise _refusal(perm)
 
 
 # --- Scoring rules ---------------------------------------------------------------------------------------
@@ -109,7 +135,7 @@ def rules_create(
     probe = ScoringRules(plan=plan)
     _require(actor, "assessment.manage_rules", probe if plan is not None else None)
     if plan is None and actor.role != "supervision_office":
-        raise PermissionDenied("assessment.manage_rules")
+        raise PermissionDenied(gettext("只有督查室可以制定适用于所有方案的考核细则。"))
     name = (name or "").strip()
     if not name:
         raise AssessmentError("请填写考核细则名称。")

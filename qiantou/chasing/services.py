@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from qiantou.audit.services import audit_record
 from qiantou.chasing.calendar import get_calendar, local_date
@@ -60,9 +61,27 @@ class ChasingError(QiantouError):
     """Bad input to a chasing service; the message says what to fix."""
 
 
+#: What each permission lets one do, as the refusal says it (``rules.py`` says who holds it).
+_REFUSALS = {
+    "chasing.manage_plan": gettext_lazy(
+        "只有方案牵头单位的经办人或单位负责人可以发起催办和报送要求。"
+    ),
+    "chasing.submit_item": gettext_lazy(
+        "只有承办该事项的单位（联络员、经办人或单位负责人）可以报送材料、进展或提出申请。"
+    ),
+    "chasing.decide_item": gettext_lazy(
+        "只有方案牵头单位的经办人或单位负责人可以审核报送材料和处理申请。"
+    ),
+    "chasing.decide_escalated": gettext_lazy(
+        "只有分管领导或牵头单位（及其上级）的主要负责人可以处理已上报的申请。"
+    ),
+}
+
+
 def _require(actor: Any, perm: str, obj: Any) -> None:
+    """PermissionDenied with a sentence saying who may do this (the API shows it as the 403 body)."""
     if not actor.has_perm(perm, obj):
-        raise PermissionDenied(perm)
+        raise PermissionDenied(str(_REFUSALS.get(perm) or gettext("您无权执行此操作。")))
 
 
 # --- Calendar -------------------------------------------------------------------------------------------

@@ -72,7 +72,7 @@ def test_rules_are_set_by_those_allowed(city: City) -> None:
     rules = ScoringRules.objects.get(name="本方案考核")
     assert rules.plan == plan and rules.weights == {"timeliness": 50.0}
     # a handler cannot set rules for every plan; a liaison none at all
-    with pytest.raises(Exception, match="manage_rules"):
+    with pytest.raises(Exception, match="考核细则"):
         services.rules_create(actor=city.handler, name="全市考核")
     _client(city.liaison_a).post("/assessment/rules/", {"name": "我的考核"})
     assert not ScoringRules.objects.filter(name="我的考核").exists()

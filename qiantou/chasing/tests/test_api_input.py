@@ -4,14 +4,17 @@ naming the parameter or field, Chinese 403 sentences, nothing changed on a refus
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 from typing import Any
 
 import pytest
 from django.test import Client
 from django.utils import timezone
 
+from qiantou.chasing import services
 from qiantou.chasing.models import ChaseItem, ItemKind
-from qiantou.chasing.tests.factories import City, make_plan
+from qiantou.chasing.tests.factories import City, at, make_plan
 
 pytestmark = pytest.mark.django_db
 
@@ -61,3 +64,44 @@ def test_item_list_refuses_unknown_state_or_light(
     response = _client(city.supervisor).get("/api/chasing/items", {param: value})
     assert response.status_code == 422
     assert list(response.json()["errors"]) == [param] and param in response.json()["detail"]
+
+
+def _post(user: Any, url: str, data: dict[str, Any]) -> Any:
+    return _client(user).post(url, json.dumps(data), content_type="application/json")
+
+
+@pytest.fixture
+def material(city: City) -> Any:
+    plan = make_plan(city)
+    return services.material_request_create(
+        actor=city.handler, plan=plan, unit=city.coop_a, title="统计数据", due_date=dt.date(2024, 3, 15),
+        now=at("2024-03-01 08:00"),
+    )
+
+
+def _no_codename(body: dict[str, Any]) -> None:
+    detail = body["detail"]
+    assert not re.search(r"[a-z_]+\.[a-z_]+", detail), detail
+    assert re.search(r"[\u4e00-\u9fff]", detail), detail
+
+
+def test_forbidden_actions_say_in_chinese_what_the_role_may_not_do(city: City, material: Any) -> None:
+    item_id = material.item_id
+    hardship = {"kind": "difficulty", "reason": "难"}
+    # The lead unit's handler may see the item but does not owe it: no petition.
+    raised = _post(city.handler, f"/api/chasing/items/{item_id}/petitions", hardship)
+    assert raised.status_code == 403
+    _no_codename(raised.json())
+    # The owing unit's liaison hands in materials and raises a petition, but may not decide either.
+    sub = services.material_submit(actor=city.liaison_a, request=material, text="已报送", files=[])
+    decided = _post(city.liaison_a, f"/api/chasing/submissions/{sub.pk}/decision", {"accept": True})
+    assert decided.status_code == 403
+    _no_codename(decided.json())
+    petition = _post(city.liaison_a, f"/api/chasing/items/{item_id}/petitions", hardship)
+    assert petition.status_code == 201
+    refused = _post(
+        city.liaison_a, f"/api/chasing/petitions/{petition.json()['id']}/decision", {"decision": "granted"}
+    )
+    assert refused.status_code == 403
+    _no_codename(refused.json())
+    assert "审核" in decided.json()["detail"] or "处理" in decided.json()["detail"]
