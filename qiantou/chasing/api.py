@@ -87,6 +87,24 @@ def _plan_managed(request: HttpRequest, plan_id: int) -> Plan:
     return plan
 
 
+def _unit_field(unit_id: int) -> Unit:
+    """The active unit ``unit_id`` of a request body; 422 naming the field when there is none."""
+    unit = Unit.objects.filter(pk=unit_id, active=True).first()
+    if unit is None:
+        raise HttpError(422, _("unit_id：单位 %(id)s 不存在或已停用。") % {"id": unit_id})
+    return unit
+
+
+def _task_field(plan: Plan, task_id: int | None) -> Task | None:
+    """The task ``task_id`` of ``plan`` (None when not given); 422 naming the field when it is not one."""
+    if not task_id:
+        return None
+    task = Task.objects.filter(pk=task_id, plan=plan).first()
+    if task is None:
+        raise HttpError(422, _("task_id：任务 %(id)s 不属于该方案。") % {"id": task_id})
+    return task
+
+
 def _item_out(item: ChaseItem, today: dt.date) -> dict[str, Any]:
     try:
         light = str(selectors.status_light(item, today))
@@ -197,8 +215,8 @@ def overdue_board(request: HttpRequest) -> list[dict[str, Any]]:
 def material_request_create(request: HttpRequest, plan_id: int, data: MaterialRequestIn) -> Any:
     """催交材料: ask a unit for materials by a date or within N working days."""
     plan = _plan_managed(request, plan_id)
-    unit = get_object_or_404(Unit, pk=data.unit_id)
-    task = get_object_or_404(Task, pk=data.task_id, plan=plan) if data.task_id else None
+    unit = _unit_field(data.unit_id)
+    task = _task_field(plan, data.task_id)
     req = _call(
         services.material_request_create,
         actor=_user(request),
@@ -248,7 +266,7 @@ def material_decide(request: HttpRequest, submission_id: int, data: DecisionIn) 
 def report_cycle_create(request: HttpRequest, plan_id: int, data: ReportCycleIn) -> Any:
     """A progress reporting cycle; 422 for a rule that fires on no working day or reaches an unloaded year."""
     plan = _plan_managed(request, plan_id)
-    task = get_object_or_404(Task, pk=data.task_id, plan=plan) if data.task_id else None
+    task = _task_field(plan, data.task_id)
     cycle = _call(
         services.report_cycle_create,
         actor=_user(request),

@@ -13,8 +13,8 @@ from django.test import Client
 from django.utils import timezone
 
 from qiantou.chasing import services
-from qiantou.chasing.models import ChaseItem, ItemKind
-from qiantou.chasing.tests.factories import City, at, make_plan
+from qiantou.chasing.models import ChaseItem, ItemKind, MaterialRequest, ReportCycle
+from qiantou.chasing.tests.factories import City, at, make_plan, make_task
 
 pytestmark = pytest.mark.django_db
 
@@ -105,3 +105,18 @@ def test_forbidden_actions_say_in_chinese_what_the_role_may_not_do(city: City, m
     assert refused.status_code == 403
     _no_codename(refused.json())
     assert "审核" in decided.json()["detail"] or "处理" in decided.json()["detail"]
+
+
+def test_unknown_unit_or_foreign_task_is_422_naming_the_field(city: City) -> None:
+    plan, other = make_plan(city), make_plan(city, title="别的方案")
+    foreign = make_task(other, "1", dt.date(2030, 6, 28), lead=[city.lead])
+    url = f"/api/chasing/plans/{plan.pk}/material-requests"
+    body = {"unit_id": city.coop_a.pk, "title": "统计数据", "due_working_days": 5}
+    for field, value in (("unit_id", 999999), ("task_id", foreign.pk), ("task_id", 999999)):
+        response = _post(city.handler, url, {**body, field: value})
+        assert response.status_code == 422 and response.json()["detail"].startswith(field), (field, value)
+    cycle = {"title": "月报", "rule": {"kind": "monthly", "day": 5}, "start_date": "2030-01-01",
+             "end_date": "2030-06-30", "task_id": foreign.pk}
+    response = _post(city.handler, f"/api/chasing/plans/{plan.pk}/report-cycles", cycle)
+    assert response.status_code == 422 and response.json()["detail"].startswith("task_id")
+    assert not MaterialRequest.objects.exists() and not ReportCycle.objects.exists()
