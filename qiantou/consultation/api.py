@@ -59,10 +59,21 @@ class CommentOut(Schema):
     lock_version: int
 
 
+class CloseIn(Schema):
+    """``early``: confirms closing before the closing date while units have not answered (required
+    then; without it the close is refused with 422)."""
+
+    early: bool = False
+
+
 class ConsultedOut(Schema):
+    """``response``: pending / commented / no_objection / silent; ``response_label`` as shown (a silent
+    unit of a round closed early is "提前截止时未反馈，视为无意见", not late)."""
+
     unit_id: int
     unit: str
     response: str
+    response_label: str
     responded_at: dt.datetime | None
 
 
@@ -74,6 +85,7 @@ class RoundOut(Schema):
     status: str
     closes_on: dt.date
     closed_at: dt.datetime | None
+    closed_early: bool
     note: str
     consulted: list[ConsultedOut]
     comments: list[CommentOut]
@@ -118,12 +130,14 @@ def _round_out(rnd: ConsultationRound, user: Any) -> dict[str, Any]:
         "status": rnd.status,
         "closes_on": rnd.closes_on,
         "closed_at": rnd.closed_at,
+        "closed_early": rnd.closed_early,
         "note": rnd.note,
         "consulted": [
             {
                 "unit_id": c.unit_id,
                 "unit": c.unit.name,
                 "response": c.response,
+                "response_label": c.response_label,
                 "responded_at": c.responded_at,
             }
             for c in st.consulted
@@ -176,10 +190,13 @@ def no_objection(request: HttpRequest, round_id: int) -> Any:
 
 
 @router.post("/rounds/{int:round_id}/close", response={200: RoundOut, **_ERR}, summary="截止征求意见")
-def close_round(request: HttpRequest, round_id: int) -> Any:
-    """Close the round; silent units are recorded as no objection."""
+def close_round(request: HttpRequest, round_id: int, payload: CloseIn | None = None) -> Any:
+    """Close the round; silent units are recorded as no objection. Before the closing date with units
+    still to answer, ``{"early": true}`` is required (422 without it)."""
     user = _user(request)
-    rnd = services.round_close(actor=user, round=selectors.round_get_for(user, round_id))
+    rnd = services.round_close(
+        actor=user, round=selectors.round_get_for(user, round_id), early=bool(payload and payload.early)
+    )
     return _round_out(rnd, user)
 
 

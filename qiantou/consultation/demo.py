@@ -1,5 +1,6 @@
 """Demo data: a plan of 青山市民政局 that went through the whole path — a consultation round of three
-units (one commented on two tasks, one had no objection, one stayed silent), dispositions (one
+units (one commented on two tasks, one had no objection, one had not answered when the handler
+closed the round early, confirming it), dispositions (one
 adopted, one not, with its reason), version 2, a return by the leader in charge, both signatures and
 the issue. Called from ``qiantou demo_load``; idempotent (skips when the plan exists)."""
 
@@ -102,7 +103,8 @@ def load_demo_round() -> Plan | None:
             actor=users["sfj_liaison"], round=rnd, task_id=t1.pk, body="建议增加司法局为配合单位。"
         )
         services.no_objection_record(actor=users["czj_liaison"], round=rnd)
-        services.round_close(actor=handler, round=rnd)  # 人社局 said nothing: silence = no objection
+        # closed before its closing date, confirmed: 人社局 had not answered (提前截止时未反馈，视为无意见)
+        services.round_close(actor=handler, round=rnd, early=True)
         services.comment_dispose(actor=handler, comment=c1, disposition=Disposition.ADOPTED, lock_version=0)
         services.comment_dispose(
             actor=handler,

@@ -36,6 +36,16 @@ def statement_rows(statement: Statement) -> list[list[str]]:
     ]
 
 
+def _silent_words(statement: Statement) -> str:
+    """ "逾期未反馈" after the closing date; "在提前截止时未反馈" when the round was closed before it."""
+    rnd = statement.round
+    if rnd.closed_early:
+        return (
+            f"在征求意见提前截止（{_when(rnd.closed_at)}，反馈截止日期为{rnd.closes_on.isoformat()}）时未反馈"
+        )
+    return "逾期未反馈"
+
+
 def statement_summary(statement: Statement) -> list[str]:
     """The opening paragraphs: who was consulted, until when, how they answered."""
     rnd = statement.round
@@ -45,7 +55,7 @@ def statement_summary(statement: Statement) -> list[str]:
         f"反馈截止日期为{rnd.closes_on.isoformat()}，共征求{len(statement.consulted)}个单位意见。",
         f"{counts.get('commented', 0)}个单位提出意见{counts.get('comments', 0)}条，"
         f"{counts.get('no_objection', 0)}个单位反馈无意见，"
-        f"{counts.get('silent', 0)}个单位逾期未反馈（视为无意见），"
+        f"{counts.get('silent', 0)}个单位{_silent_words(statement)}（视为无意见），"
         f"{counts.get('pending', 0)}个单位尚未反馈。",
         f"采纳{counts.get('d_adopted', 0)}条，部分采纳{counts.get('d_partly_adopted', 0)}条，"
         f"不予采纳{counts.get('d_not_adopted', 0)}条，待处理{counts.get('d_pending', 0)}条。",
@@ -62,7 +72,11 @@ def _silent_line(statement: Statement) -> list[str]:
     if silent:
         when = _when(silent[0].responded_at)
         out.append(
-            "逾期未反馈、视为无意见的单位："
+            (
+                "提前截止时未反馈、视为无意见的单位："
+                if statement.round.closed_early
+                else "逾期未反馈、视为无意见的单位："
+            )
             + "、".join(c.unit.name for c in silent)
             + f"（截止记录时间 {when}）。"
         )
@@ -86,7 +100,7 @@ def statement_docx(statement: Statement) -> bytes:
 def statement_xlsx(statement: Statement) -> bytes:
     """The statement as .xlsx: the comments sheet and the units sheet (how each unit answered, when)."""
     units = [
-        [c.unit.name, c.get_response_display(), _when(c.responded_at), str(c.responded_by or "")]
+        [c.unit.name, c.response_label, _when(c.responded_at), str(c.responded_by or "")]
         for c in statement.consulted
     ]
     return xlsx_bytes(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -48,6 +49,12 @@ class ConsultationRound(models.Model):
     def __str__(self) -> str:
         return f"{self.plan} 第{self.number}轮征求意见"
 
+    @property
+    def closed_early(self) -> bool:
+        """True when the round was closed on or before its closing date (``closes_on`` is the last day
+        units may answer, in Asia/Shanghai): the units that had not answered were not late."""
+        return self.closed_at is not None and timezone.localtime(self.closed_at).date() <= self.closes_on
+
 
 class Response(models.TextChoices):
     """How a consulted unit answered: not yet, with comments, no objection, or silent (counted as none)."""
@@ -56,6 +63,11 @@ class Response(models.TextChoices):
     COMMENTED = "commented", _("已提意见")
     NO_OBJECTION = "no_objection", _("无意见")
     SILENT = "silent", _("逾期未反馈，视为无意见")
+
+
+#: How a silent unit is shown when the round was closed before its closing date (it was not late).
+#: The stored value stays ``silent``; the label depends on the round (``ConsultationRound.closed_early``).
+SILENT_EARLY_LABEL = _("提前截止时未反馈，视为无意见")
 
 
 class ConsultedUnit(models.Model):
@@ -82,6 +94,13 @@ class ConsultedUnit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit}: {self.get_response_display()}"
+
+    @property
+    def response_label(self) -> str:
+        """The answer as shown: a silent unit of a round closed early is "提前截止时未反馈", not "逾期"."""
+        if self.response == Response.SILENT and self.round.closed_early:
+            return str(SILENT_EARLY_LABEL)
+        return str(self.get_response_display())
 
 
 class Disposition(models.TextChoices):

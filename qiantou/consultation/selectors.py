@@ -150,7 +150,8 @@ class Statement:
 
     @property
     def silent_units(self) -> list[ConsultedUnit]:
-        """Units that did not answer by the closing time (silence counts as no objection)."""
+        """Units that had not answered when the round closed (silence counts as no objection); they
+        were late only when the round closed after its closing date (``round.closed_early``)."""
         return [c for c in self.consulted if c.response == Response.SILENT]
 
     @property
@@ -167,6 +168,8 @@ def statement_for(round_: ConsultationRound, user: Any = None) -> Statement:
     the counts are of what is left; without, everything (for the system's own use).
     """
     consulted = list(round_.consulted.select_related("unit", "responded_by").order_by("position", "id"))
+    for c in consulted:
+        c.round = round_  # the label of a silent unit depends on how the round closed
     comments = list(round_.comments.select_related("unit", "author", "disposed_by").order_by("id"))
     if user is not None:
         from qiantou.consultation.visibility import task_filter_for

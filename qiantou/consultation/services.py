@@ -262,12 +262,17 @@ def no_objection_record(*, actor: Any, round: ConsultationRound) -> ConsultedUni
     return row
 
 
-def round_close(*, actor: Any, round: ConsultationRound, now: dt.datetime | None = None) -> ConsultationRound:
-    """Close an open round: units that said nothing are recorded as silent (逾期未反馈视为无意见) with the
-    time, and the plan returns to draft so the handler can dispose of the comments and revise it.
+def round_close(
+    *, actor: Any, round: ConsultationRound, now: dt.datetime | None = None, early: bool = False
+) -> ConsultationRound:
+    """Close an open round: units that said nothing are recorded as silent (视为无意见) with the time,
+    and the plan returns to draft so the handler can dispose of the comments and revise it.
 
-    ``actor`` None is the system closing a round on its closing date. Raises ``PermissionDenied``,
-    ``StateError`` (already closed).
+    Closing on or before the closing date (``closes_on``, the last day units may answer) while units
+    have not answered is an early close: the handler must confirm it (``early=True``), and those units
+    are shown as "提前截止时未反馈，视为无意见", never as late (逾期). ``actor`` None is the system closing
+    a round after its closing date. Raises ``PermissionDenied``, ``StateError`` (already closed),
+    ``ValidationError`` (an early close with units pending, not confirmed).
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -276,6 +281,19 @@ def round_close(*, actor: Any, round: ConsultationRound, now: dt.datetime | None
         if rnd.status != RoundStatus.OPEN:
             raise StateError(_("本轮征求意见已经截止。"))
         silent = list(rnd.consulted.filter(response=Response.PENDING).select_related("unit"))
+        closed_early = timezone.localtime(now).date() <= rnd.closes_on
+        if silent and closed_early and actor is not None and not early:
+            raise ValidationError(
+                _(
+                    "反馈截止日期（%(date)s）未到，还有%(n)d个单位未反馈：%(units)s。"
+                    "如确需提前截止，请勾选“确认提前截止”；这些单位将记为“提前截止时未反馈，视为无意见”。"
+                )
+                % {
+                    "date": rnd.closes_on.isoformat(),
+                    "n": len(silent),
+                    "units": "、".join(s.unit.name for s in silent),
+                }
+            )
         ConsultedUnit.objects.filter(pk__in=[s.pk for s in silent]).update(
             response=Response.SILENT, responded_at=now
         )
@@ -293,7 +311,7 @@ def round_close(*, actor: Any, round: ConsultationRound, now: dt.datetime | None
                     "plan_id": rnd.plan_id,
                     "unit_id": s.unit_id,
                     "unit": s.unit.name,
-                    "rule": "逾期未反馈视为无意见",
+                    "rule": "提前截止时未反馈视为无意见" if closed_early else "逾期未反馈视为无意见",
                     "at": now.isoformat(),
                 },
             )
@@ -305,6 +323,8 @@ def round_close(*, actor: Any, round: ConsultationRound, now: dt.datetime | None
                 "plan_id": rnd.plan_id,
                 "closed_at": now.isoformat(),
                 "silent_units": [s.unit_id for s in silent],
+                "closes_on": rnd.closes_on.isoformat(),
+                "closed_early": closed_early,
                 "by": "handler" if actor is not None else "closing_date",
             },
         )

@@ -136,6 +136,10 @@ def round_page(request: HttpRequest, pk: int) -> HttpResponse:
         and rnd.plan.status == PlanStatus.DRAFT,
         "dispositions": [d for d in Disposition.choices if d[0]],
         "responses": Response,
+        # closing now would cut short units that may still answer: the close form asks to confirm
+        "close_is_early": rnd.status == RoundStatus.OPEN
+        and today() <= rnd.closes_on
+        and statement.counts.get(Response.PENDING, 0) > 0,
     }
     return render(request, "consultation/round.html", ctx)
 
@@ -179,15 +183,19 @@ def no_objection(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def round_close(request: HttpRequest, pk: int) -> HttpResponse:
-    """Close the round now (silent units are recorded as "no objection")."""
+    """Close the round now (silent units are recorded as "no objection"). Before the closing date,
+    with units still to answer, the form's ``early`` checkbox must be ticked (the service refuses)."""
     user: Any = request.user
     rnd = selectors.round_get_for(user, pk)
     back = reverse("consultation:round", args=[rnd.pk])
     try:
-        services.round_close(actor=user, round=rnd)
+        closed = services.round_close(actor=user, round=rnd, early=bool(request.POST.get("early")))
     except SERVICE_ERRORS as exc:
         return fail(request, exc, back)
-    messages.success(request, _("征求意见已截止；逾期未反馈的单位视为无意见。"))
+    if closed.closed_early:
+        messages.success(request, _("征求意见已提前截止；截止时未反馈的单位视为无意见。"))
+    else:
+        messages.success(request, _("征求意见已截止；逾期未反馈的单位视为无意见。"))
     return redirect(back)
 
 

@@ -1,8 +1,8 @@
 """Issue 4 end to end in Chromium: the handler opens a round for three units; one comments on two
-tasks, one says no objection, one stays silent; the round closes; one comment adopted, one rejected
-with a reason; version 2 and its diff; the leader in charge returns it once, then both sign; the plan
-is issued; the disposition statement and the official document download and open (the .docx parsed
-back, the PDF rendered to PNG for a look at the Chinese glyphs)."""
+tasks, one says no objection, one stays silent; the round is closed early (the handler confirms it);
+one comment adopted, one rejected with a reason; version 2 and its diff; the leader in charge returns
+it once, then both sign; the plan is issued; the disposition statement and the official document
+download and open (the .docx parsed back, the PDF rendered to PNG for a look at the Chinese glyphs)."""
 
 from __future__ import annotations
 
@@ -123,15 +123,17 @@ def test_consultation_signoff_issue_end_to_end(
     czj.wait_for_url(round_url)
     assert "无意见" in czj.locator("#consulted tr[data-unit='青山市财政局']").inner_text()
 
-    # 3. the handler closes the round: 人社局 is recorded as silent = no objection
+    # 3. the handler closes the round before its closing date: the browser will not submit until the
+    # confirmation is ticked; 人社局 is recorded as not answered at the early close = no objection
     handler.goto(round_url)
+    handler.click("#close-form button")
+    assert handler.locator("#round-status").inner_text() == "征求意见中"  # required box not ticked
+    handler.check("#confirm-early")
     handler.click("#close-form button")
     handler.wait_for_url(round_url)
     assert handler.locator("#round-status").inner_text() == "已截止"
-    assert (
-        "逾期未反馈，视为无意见"
-        in handler.locator("#consulted tr[data-unit='青山市人力资源和社会保障局']").inner_text()
-    )
+    silent_row = handler.locator("#consulted tr[data-unit='青山市人力资源和社会保障局']").inner_text()
+    assert "提前截止时未反馈，视为无意见" in silent_row and "逾期" not in silent_row
 
     # 4. adopt the first comment, reject the second with a reason
     forms = handler.locator(".dispose-form")

@@ -49,7 +49,7 @@ def test_ui_comment_only_for_own_unit_and_only_while_open(world: World) -> None:
     liaison.post(url, {"body": "建议明确资金来源", "task": world.tasks[0].pk})
     comment = Comment.objects.get()
     assert comment.unit == world.b and comment.author == world.liaison_b
-    services.round_close(actor=world.handler, round=rnd)
+    services.round_close(actor=world.handler, round=rnd, early=True)
     response = liaison.post(url, {"body": "补充意见"}, follow=True)
     assert "已于" in response.content.decode() and "截止" in response.content.decode()
     assert Comment.objects.count() == 1
@@ -63,7 +63,7 @@ def test_api_comment_permissions(world: World) -> None:
     assert client_for(world.liaison_out).post(url, body, content_type="application/json").status_code == 404
     assert client_for(world.handler).post(url, body, content_type="application/json").status_code == 403
     assert client_for(world.liaison_a).post(url, body, content_type="application/json").status_code == 201
-    services.round_close(actor=world.handler, round=rnd)
+    services.round_close(actor=world.handler, round=rnd, early=True)
     r = client_for(world.liaison_a).post(url, body, content_type="application/json")
     assert r.status_code == 409 and "截止" in r.json()["detail"]
     data = client_for(world.liaison_c).get(f"/api/consultation/rounds/{rnd.pk}").json()
@@ -73,7 +73,7 @@ def test_api_comment_permissions(world: World) -> None:
 def test_stale_disposition_form_shows_conflict_and_api_answers_409(world: World) -> None:
     rnd = opened(world)
     c = services.comment_create(actor=world.liaison_b, round=rnd, body="意见", task_id=world.tasks[0].pk)
-    services.round_close(actor=world.handler, round=rnd)
+    services.round_close(actor=world.handler, round=rnd, early=True)
     first, second = client_for(world.handler), client_for(world.handler2)
     url = f"/consultation/comments/{c.pk}/dispose/"
     first.post(url, {"disposition": "adopted", "lock_version": 0})

@@ -80,7 +80,7 @@ def two_rounds(world: World) -> Rounds:
     )
     first = _open(world)
     services.comment_create(actor=world.liaison_b, round=first, body="建议细化核查口径", task_id=named.pk)
-    services.round_close(actor=world.handler, round=first)
+    services.round_close(actor=world.handler, round=first, early=True)
     r = client_for(world.handler).patch(
         f"/api/plans/tasks/{secret.pk}",
         json.dumps({"text": SECRET_V2, "lock_version": Task.objects.get(pk=secret.pk).lock_version}),
@@ -181,7 +181,7 @@ def test_comments_on_hidden_tasks_are_left_out_of_rounds_and_statements(world: W
 
 def test_official_document_leaves_out_hidden_tasks_but_not_for_the_signers(world: World) -> None:
     rounds = two_rounds(world)
-    services.round_close(actor=world.handler, round=rounds.second)
+    services.round_close(actor=world.handler, round=rounds.second, early=True)
     for c in Comment.objects.all():
         services.comment_dispose(
             actor=world.handler, comment=c, disposition="adopted", lock_version=c.lock_version

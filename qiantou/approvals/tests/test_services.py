@@ -41,7 +41,7 @@ def consulted(world: World) -> None:
     )
     with pytest.raises(StateError):  # round still open
         services.plan_submit(actor=world.handler, plan=world.plan)
-    consultation.round_close(actor=world.handler, round=rnd)
+    consultation.round_close(actor=world.handler, round=rnd, early=True)
     with pytest.raises(StateError) as exc:  # comment unanswered
         services.plan_submit(actor=world.handler, plan=world.plan)
     assert "未处理" in str(exc.value)

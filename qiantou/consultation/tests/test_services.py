@@ -103,7 +103,7 @@ def test_liaison_comments_only_for_own_unit_and_only_while_open(world: World) ->
     services.no_objection_record(actor=world.liaison_a, round=rnd)
     with pytest.raises(StateError):  # already commented
         services.no_objection_record(actor=world.liaison_b, round=rnd)
-    services.round_close(actor=world.handler, round=rnd)
+    services.round_close(actor=world.handler, round=rnd, early=True)
     with pytest.raises(StateError):
         services.comment_create(actor=world.liaison_c, round=rnd, body="迟到的意见", task_id=t2.pk)
     assert Comment.objects.count() == 1
@@ -113,16 +113,16 @@ def test_close_records_silence_with_time_and_returns_plan_to_draft(world: World)
     rnd = open_round(world)
     services.comment_create(actor=world.liaison_b, round=rnd, body="建议调整时限", task_id=world.tasks[0].pk)
     services.no_objection_record(actor=world.liaison_a, round=rnd)
-    closed = services.round_close(actor=world.handler, round=rnd)
+    closed = services.round_close(actor=world.handler, round=rnd, early=True)
     assert closed.status == RoundStatus.CLOSED and closed.closed_at is not None
     silent = rnd.consulted.get(unit=world.c)
     assert silent.response == Response.SILENT and silent.responded_at == closed.closed_at
     [event] = AuditEvent.objects.filter(action="consultation.silence")
-    assert event.payload["unit_id"] == world.c.pk and event.payload["rule"] == "逾期未反馈视为无意见"
+    assert event.payload["unit_id"] == world.c.pk and event.payload["rule"] == "提前截止时未反馈视为无意见"
     world.plan.refresh_from_db()
     assert world.plan.status == PlanStatus.DRAFT
     with pytest.raises(StateError):
-        services.round_close(actor=world.handler, round=rnd)
+        services.round_close(actor=world.handler, round=rnd, early=True)
 
 
 def test_rounds_close_due_closes_past_rounds_as_the_system(world: World) -> None:
@@ -142,7 +142,7 @@ def _closed_round_with_comments(world: World) -> tuple[ConsultationRound, Commen
     c2 = services.comment_create(
         actor=world.liaison_b, round=rnd, body="本局不宜牵头", task_id=world.tasks[2].pk
     )
-    services.round_close(actor=world.handler, round=rnd)
+    rnd = services.round_close(actor=world.handler, round=rnd, early=True)
     return rnd, c1, c2
 
 
@@ -151,7 +151,7 @@ def test_dispose_requires_reason_for_partly_and_not_adopted(world: World) -> Non
     c = services.comment_create(actor=world.liaison_b, round=rnd, body="意见", task_id=world.tasks[0].pk)
     with pytest.raises(StateError):  # still open
         services.comment_dispose(actor=world.handler, comment=c, disposition="adopted", lock_version=0)
-    services.round_close(actor=world.handler, round=rnd)
+    services.round_close(actor=world.handler, round=rnd, early=True)
     for disposition in (Disposition.NOT_ADOPTED, Disposition.PARTLY_ADOPTED):
         with pytest.raises(ValidationError):
             services.comment_dispose(
@@ -321,7 +321,7 @@ def test_statement_lists_every_comment_disposition_reason_and_silent_units(world
     ]
     wb = load_workbook(io.BytesIO(exports.statement_xlsx(st)))
     units = [[c.value for c in r] for r in wb["单位反馈情况"].iter_rows(min_row=2)]
-    assert ["青山市人力资源和社会保障局", "逾期未反馈，视为无意见"] == units[2][:2]
+    assert ["青山市人力资源和社会保障局", "提前截止时未反馈，视为无意见"] == units[2][:2]
 
 
 def test_statement_xlsx_keeps_formula_like_comments_as_text(world: World) -> None:
