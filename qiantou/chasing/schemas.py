@@ -7,6 +7,13 @@ from typing import Any
 
 from ninja import Field, Schema
 
+#: A title's limit is its column's (``max_length=255`` in ``models.py``): longer is a 422, not a 500.
+TITLE_MAX = 255
+#: Free text (TextField) is unbounded in the database; this keeps one request's text to a sane size.
+TEXT_MAX = 20000
+#: Choice values (state, kind, decision) are short codes.
+CODE_MAX = 32
+
 
 class ItemOut(Schema):
     id: int
@@ -41,8 +48,8 @@ class ItemDetailOut(ItemOut):
 
 class MaterialRequestIn(Schema):
     unit_id: int
-    title: str
-    description: str = ""
+    title: str = Field(..., max_length=TITLE_MAX)
+    description: str = Field("", max_length=TEXT_MAX)
     task_id: int | None = None
     due_date: dt.date | None = None
     due_working_days: int | None = None
@@ -75,11 +82,11 @@ class SubmissionOut(Schema):
 
 class DecisionIn(Schema):
     accept: bool
-    reason: str = ""
+    reason: str = Field("", max_length=TEXT_MAX)
 
 
 class ReportCycleIn(Schema):
-    title: str = ""
+    title: str = Field("", max_length=TITLE_MAX)
     rule: dict[str, Any]
     start_date: dt.date
     end_date: dt.date
@@ -98,20 +105,20 @@ class ReportCycleOut(Schema):
 
 
 class ProgressReportIn(Schema):
-    status: str
-    text: str
+    status: str = Field(..., max_length=CODE_MAX)
+    text: str = Field(..., max_length=TEXT_MAX)
     figures: dict[str, Any] = Field(default_factory=dict)
 
 
 class PetitionIn(Schema):
-    kind: str
-    reason: str
+    kind: str = Field(..., max_length=CODE_MAX)
+    reason: str = Field(..., max_length=TEXT_MAX)
     requested_due_date: dt.date | None = None
 
 
 class PetitionDecisionIn(Schema):
-    decision: str
-    note: str = ""
+    decision: str = Field(..., max_length=CODE_MAX)
+    note: str = Field("", max_length=TEXT_MAX)
     granted_due_date: dt.date | None = None
 
 
@@ -128,7 +135,7 @@ class PetitionOut(Schema):
 
 
 class AckIn(Schema):
-    token: str
+    token: str = Field(..., max_length=256)
 
 
 class WorkdayOut(Schema):

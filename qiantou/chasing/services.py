@@ -379,6 +379,8 @@ def material_request_create(
     title = (title or "").strip()
     if not title:
         raise ChasingError("请填写要报送的材料名称。")
+    if len(title) > 255:  # the column's limit (a 500 on PostgreSQL before)
+        raise ChasingError(f"材料名称（title）不能超过 255 个字符，现有 {len(title)} 个。")
     if task is not None and task.plan_id != plan.pk:
         raise ChasingError("所选任务不属于该方案。")
     if (due_date is None) == (due_working_days is None):

@@ -13,7 +13,7 @@ from django.test import Client
 from django.utils import timezone
 
 from qiantou.chasing import services
-from qiantou.chasing.models import ChaseItem, ItemKind, MaterialRequest, ReportCycle
+from qiantou.chasing.models import ChaseItem, HolidayYear, ItemKind, MaterialRequest, ReportCycle
 from qiantou.chasing.tests.factories import City, at, make_plan, make_task
 
 pytestmark = pytest.mark.django_db
@@ -120,3 +120,29 @@ def test_unknown_unit_or_foreign_task_is_422_naming_the_field(city: City) -> Non
     response = _post(city.handler, f"/api/chasing/plans/{plan.pk}/report-cycles", cycle)
     assert response.status_code == 422 and response.json()["detail"].startswith("task_id")
     assert not MaterialRequest.objects.exists() and not ReportCycle.objects.exists()
+
+
+@pytest.mark.parametrize("endpoint", ["material-requests", "report-cycles"])
+def test_over_long_title_is_422_naming_the_field(city: City, endpoint: str) -> None:
+    plan = make_plan(city)
+    year = max(HolidayYear.objects.values_list("year", flat=True))  # a loaded year: the rule can be placed
+    body: dict[str, Any] = (
+        {"unit_id": city.coop_a.pk, "due_working_days": 5}
+        if endpoint == "material-requests"
+        else {"rule": {"kind": "monthly", "day": 5}, "start_date": f"{year}-01-01",
+              "end_date": f"{year}-06-30"}
+    )
+    response = _post(city.handler, f"/api/chasing/plans/{plan.pk}/{endpoint}", {**body, "title": "材" * 300})
+    assert response.status_code == 422 and "title" in response.json()["detail"]
+    assert not MaterialRequest.objects.exists() and not ReportCycle.objects.exists()
+    # 255 characters fit the column.
+    response = _post(city.handler, f"/api/chasing/plans/{plan.pk}/{endpoint}", {**body, "title": "材" * 255})
+    assert response.status_code == 201, response.json()
+
+
+def test_material_request_service_refuses_an_over_long_title(city: City) -> None:
+    with pytest.raises(services.ChasingError, match="title"):
+        services.material_request_create(
+            actor=city.handler, plan=make_plan(city), unit=city.coop_a, title="材" * 256, due_working_days=5,
+        )
+    assert not MaterialRequest.objects.exists()
