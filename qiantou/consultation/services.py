@@ -41,6 +41,10 @@ from qiantou.plans.selectors import today
 from qiantou.plans.services import plan_set_status, plan_snapshot, plan_version_create
 from qiantou.units.models import Unit
 
+#: A comment identical to one the same unit posted on the same task this recently is taken as a
+#: repeat of the same request (a network retry, a double click) and answered with the first one.
+DUPLICATE_COMMENT_WINDOW = dt.timedelta(minutes=10)
+
 #: Longest round we accept, in days (a closing date further out is almost surely a typing error).
 MAX_ROUND_DAYS = 366
 
@@ -193,6 +197,10 @@ def comment_create(*, actor: Any, round: ConsultationRound, body: str, task_id: 
     """A liaison's comment for their own unit, on task ``task_id`` of the circulated version or on the
     whole plan (``task_id`` None), while the round is open.
 
+    Idempotent for repeats: the same text from the same unit on the same task (or the whole plan)
+    within ``DUPLICATE_COMMENT_WINDOW`` returns the comment already saved and records nothing new (the
+    round row is locked first, so two simultaneous posts are serialised and the second finds the first).
+
     Raises ``PermissionDenied`` (not a responder of a consulted unit), ``StateError`` (round closed),
     ``ValidationError`` (empty text, task not in the circulated version). A restricted task the actor
     may not see gets the same error as a task that is not there, so the answer never confirms it.
@@ -210,6 +218,19 @@ def comment_create(*, actor: Any, round: ConsultationRound, body: str, task_id: 
             if found is None:
                 raise ValidationError(_("所指任务不在本轮征求意见稿中。"))
             task_no, task_text = found.get("no") or "", found.get("text") or ""
+        repeat = (
+            Comment.objects.filter(
+                round=rnd,
+                unit_id=row.unit_id,
+                task_ref=task_id,
+                body=body,
+                created_at__gte=timezone.now() - DUPLICATE_COMMENT_WINDOW,
+            )
+            .order_by("id")
+            .first()
+        )
+        if repeat is not None:
+            return repeat
         from qiantou.plans.models import Task
 
         comment = Comment.objects.create(
