@@ -48,6 +48,26 @@ def _link(plan: Plan) -> str:
     return f"/approvals/plans/{plan.pk}/"
 
 
+def _describe_users(ids: Sequence[int]) -> list[str]:
+    """Each user as people know them: "陈立（chenli，联络员，青山市司法局）", never a bare database id;
+    an id with no user says so."""
+    found = {u.pk: u for u in User.objects.filter(pk__in=ids).select_related("unit")}
+    out: list[str] = []
+    for i in ids:
+        user = found.get(i)
+        if user is None:
+            out.append(_("不存在的用户（编号%(id)s）") % {"id": i})
+            continue
+        facts = [user.username] if user.display_name and user.display_name != user.username else []
+        facts.append(str(user.get_role_display()))
+        if user.unit is not None:
+            facts.append(user.unit.name)
+        if not user.is_active:
+            facts.append(_("已停用"))
+        out.append(f"{user}（{'，'.join(facts)}）")
+    return out
+
+
 def chain_set(*, actor: Any, plan: Plan, approvers: Sequence[User | int]) -> list[PlanApprover]:
     """Set the plan's ordered sign-off chain (default, when never set: leader in charge, principal).
 
@@ -65,9 +85,15 @@ def chain_set(*, actor: Any, plan: Plan, approvers: Sequence[User | int]) -> lis
         if current.status != PlanStatus.DRAFT:
             raise StateError(_("方案已送签或印发，不能再调整签批链。"))
         allowed = {u.pk: u for u in selectors.eligible_approvers(current)}
-        bad = [str(i) for i in ids if i not in allowed]
+        bad = [i for i in ids if i not in allowed]
         if bad:
-            raise ValidationError(_("这些用户不能作为本方案的签批人：%(ids)s") % {"ids": "、".join(bad)})
+            raise ValidationError(
+                _(
+                    "这些用户不能作为本方案的签批人：%(users)s。签批人须为牵头单位或其上级单位在岗的"
+                    "分管领导、主要负责人或单位负责人。"
+                )
+                % {"users": "、".join(_describe_users(bad))}
+            )
         PlanApprover.objects.filter(plan=current).delete()
         rows = PlanApprover.objects.bulk_create(
             [PlanApprover(plan=current, position=i, user=allowed[uid]) for i, uid in enumerate(ids)]
