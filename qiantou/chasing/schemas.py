@@ -91,7 +91,7 @@ class ReportCycleIn(Schema):
     start_date: dt.date
     end_date: dt.date
     task_id: int | None = None
-    lead_working_days: int = 5
+    lead_working_days: int = Field(5, ge=0, le=60)
 
 
 class ReportCycleOut(Schema):

@@ -602,6 +602,10 @@ def next_generation_after(cycle: ReportCycle, now: dt.datetime, cal: WorkingCale
     return None
 
 
+#: How many working days before its due date a report request may be sent out at most.
+MAX_LEAD_WORKING_DAYS = 60
+
+
 def report_cycle_create(
     *,
     actor: Any,
@@ -624,6 +628,11 @@ def report_cycle_create(
     check_date_range(end_date, "结束日期")
     if task is not None and task.plan_id != plan.pk:
         raise ChasingError("所选任务不属于该方案。")
+    if not 0 <= lead_working_days <= MAX_LEAD_WORKING_DAYS:  # the web form's limits
+        raise ChasingError(
+            f"提前发起工作日数（lead_working_days）应在 0 至 {MAX_LEAD_WORKING_DAYS} 之间，"
+            f"而不是 {lead_working_days}。"
+        )
     parsed = RecurrenceRule.from_dict(rule)
     cal = get_calendar()
     found = validate_rule(parsed, cal, start_date, end_date)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import calendar as _cal
 import datetime as dt
+import math
 import re
 from dataclasses import asdict, dataclass
 from enum import StrEnum
@@ -50,6 +51,22 @@ POLICY_LABELS = {
 WEEKDAYS = "一二三四五六日"
 
 
+def _whole(name: str, value: Any) -> int:
+    """A rule's number field as an int: a whole number (``5``, ``5.0``, ``"5"``); RuleError naming the
+    field for anything else (``1.5`` is not truncated, ``1e400`` is infinite, ``true`` is no number)."""
+    if isinstance(value, bool):
+        raise RuleError(f"报送规则无效：{name} 应为整数，而不是 {value!r}")
+    if isinstance(value, float) and (not math.isfinite(value) or not value.is_integer()):
+        raise RuleError(f"报送规则无效：{name} 应为整数，而不是 {value!r}")
+    try:
+        number = int(value) if isinstance(value, (int, float)) else int(str(value).strip())
+    except (TypeError, ValueError, OverflowError):
+        raise RuleError(f"报送规则无效：{name} 应为整数，而不是 {value!r}") from None
+    if abs(number) > 10**6:  # no field means anything this large; keeps later arithmetic in range
+        raise RuleError(f"报送规则无效：{name} 超出范围：{number}")
+    return number
+
+
 @dataclass(frozen=True)
 class RecurrenceRule:
     """A recurring due day.
@@ -71,11 +88,13 @@ class RecurrenceRule:
     policy: HolidayPolicy = HolidayPolicy.PREVIOUS
 
     def __post_init__(self) -> None:
-        try:
-            object.__setattr__(self, "kind", RuleKind(self.kind))
-            object.__setattr__(self, "policy", HolidayPolicy(self.policy))
-        except ValueError as exc:
-            raise RuleError(f"报送规则无效：{exc}") from exc
+        for name, enum in (("kind", RuleKind), ("policy", HolidayPolicy)):
+            value = getattr(self, name)
+            try:
+                object.__setattr__(self, name, enum(value))
+            except (TypeError, ValueError):
+                allowed = " / ".join(str(v) for v in enum)
+                raise RuleError(f"报送规则无效：{name} 应为 {allowed} 之一，而不是 {value!r}") from None
         if self.kind in (RuleKind.MONTHLY, RuleKind.QUARTERLY, RuleKind.YEARLY) and not (
             self.day == -1 or 1 <= self.day <= 31
         ):
@@ -98,13 +117,10 @@ class RecurrenceRule:
             raise RuleError(f"报送规则含未知字段：{', '.join(sorted(unknown))}")
         if "kind" not in data:
             raise RuleError("报送规则缺少周期类型（kind）")
-        try:
-            values: dict[str, Any] = {
-                k: (int(v) if k in {"day", "month", "weekday", "n"} else v) for k, v in data.items()
-            }
-            return cls(**values)
-        except (TypeError, ValueError) as exc:
-            raise RuleError(f"报送规则无效：{exc}") from exc
+        values: dict[str, Any] = {
+            k: (_whole(k, v) if k in {"day", "month", "weekday", "n"} else v) for k, v in data.items()
+        }
+        return cls(**values)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (``from_dict`` reads it back)."""

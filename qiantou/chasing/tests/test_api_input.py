@@ -146,3 +146,34 @@ def test_material_request_service_refuses_an_over_long_title(city: City) -> None
             actor=city.handler, plan=make_plan(city), unit=city.coop_a, title="材" * 256, due_working_days=5,
         )
     assert not MaterialRequest.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"rule": {"kind": "monthly", "day": 1.5}}, "day"),
+        ({"rule": {"kind": "bogus"}}, "kind"),
+        ({"rule": {"kind": "monthly", "day": 5, "policy": "bogus"}}, "policy"),
+        ({"lead_working_days": -100}, "lead_working_days"),
+        ({"lead_working_days": 61}, "lead_working_days"),
+    ],
+)
+def test_report_cycle_refuses_bad_rules_naming_the_field(
+    city: City, change: dict[str, Any], field: str
+) -> None:
+    plan = make_plan(city)
+    year = max(HolidayYear.objects.values_list("year", flat=True))
+    body = {"rule": {"kind": "monthly", "day": 5}, "start_date": f"{year}-01-01", "end_date": f"{year}-06-30"}
+    response = _post(city.handler, f"/api/chasing/plans/{plan.pk}/report-cycles", {**body, **change})
+    assert response.status_code == 422 and field in response.json()["detail"], response.json()
+    assert "不是一个" not in response.json()["detail"] and "valid" not in response.json()["detail"]
+    assert not ReportCycle.objects.exists()
+
+
+def test_report_cycle_service_refuses_a_lead_out_of_range(city: City) -> None:
+    year = max(HolidayYear.objects.values_list("year", flat=True))
+    with pytest.raises(services.ChasingError, match="lead_working_days"):
+        services.report_cycle_create(
+            actor=city.handler, plan=make_plan(city), title="", rule={"kind": "monthly", "day": 5},
+            start_date=dt.date(year, 1, 1), end_date=dt.date(year, 6, 30), lead_working_days=-100,
+        )
