@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import F, QuerySet
+from django.utils.translation import gettext as _
 
 from qiantou.accounts.models import Role, User
 from qiantou.approvals.models import ApprovalRequest, Decision, PlanApprover, RequestStatus
-from qiantou.plans.models import Plan
+from qiantou.plans.models import Plan, PlanStatus
 from qiantou.units.models import Unit
 
 
@@ -94,3 +95,13 @@ def pending_for(user: Any) -> QuerySet[ApprovalRequest]:
 def request_involves(user: Any, request: ApprovalRequest) -> bool:
     """True when ``user`` is an approver on the request (so may see it even without the plan)."""
     return request.steps.filter(approver_id=getattr(user, "pk", None)).exists()
+
+
+def plan_status_label(plan: Plan) -> str:
+    """The plan's status as shown: "已签批待印发" once every approver has signed and until it is issued
+    (the stored status stays "approving" until issue); otherwise the stored status's label."""
+    if plan.status == PlanStatus.APPROVING:
+        latest = ApprovalRequest.objects.filter(plan=plan).order_by("-submitted_at", "-id").first()
+        if latest is not None and latest.status == RequestStatus.APPROVED:
+            return _("已签批待印发")
+    return str(plan.get_status_display())

@@ -197,6 +197,7 @@ def test_consultation_signoff_issue_end_to_end(
     principal.goto(f"{base}/approvals/plans/{plan_id}/")
     principal.click("#approve")
     principal.wait_for_load_state()
+    assert principal.locator("#plan-status").inner_text() == "已签批待印发"
 
     # 8. issue
     handler.goto(f"{base}/approvals/plans/{plan_id}/")
