@@ -12,7 +12,7 @@ import datetime as dt
 import itertools
 from typing import Any
 
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,6 +21,7 @@ from ninja.errors import HttpError
 
 from qiantou.chasing import selectors, services
 from qiantou.chasing.calendar import get_calendar, local_date
+from qiantou.chasing.downloads import attachment_download
 from qiantou.chasing.models import (
     ChaseItem,
     ItemState,
@@ -136,6 +137,18 @@ def _submission_out(sub: MaterialSubmission) -> dict[str, Any]:
         "decision": sub.decision,
         "reason": sub.reason,
         "files": [a.original_name for a in sub.attachments.all()],
+        "attachments": [_attachment_out(a) for a in sub.attachments.all()],
+    }
+
+
+def _attachment_out(att: Any) -> dict[str, Any]:
+    return {
+        "id": att.pk,
+        "name": att.original_name,
+        "kind": att.kind,
+        "size": att.size,
+        "sha256": att.sha256,
+        "url": f"/api/chasing/attachments/{att.pk}",
     }
 
 
@@ -260,6 +273,13 @@ def material_decide(request: HttpRequest, submission_id: int, data: DecisionIn) 
         services.material_decide, actor=_user(request), submission=sub, accept=data.accept, reason=data.reason
     )
     return _submission_out(sub)
+
+
+@router.get("/attachments/{attachment_id}")
+def attachment(request: HttpRequest, attachment_id: int) -> HttpResponse:
+    """Download a file handed in with a material submission or a progress report; 404 when the caller
+    may not see the request it belongs to. Recorded as ``export.download``."""
+    return attachment_download(_user(request), attachment_id)
 
 
 @router.post("/plans/{plan_id}/report-cycles", response={201: ReportCycleOut})

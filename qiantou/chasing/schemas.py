@@ -70,6 +70,15 @@ class MaterialRequestOut(Schema):
     status: str
 
 
+class AttachmentOut(Schema):
+    id: int
+    name: str
+    kind: str
+    size: int
+    sha256: str
+    url: str
+
+
 class SubmissionOut(Schema):
     id: int
     request_id: int
@@ -78,6 +87,7 @@ class SubmissionOut(Schema):
     decision: str
     reason: str
     files: list[str]
+    attachments: list[AttachmentOut] = Field(default_factory=list)
 
 
 class DecisionIn(Schema):

@@ -19,6 +19,7 @@ from qiantou.chasing.ladder import (
     parse_rungs,
 )
 from qiantou.chasing.models import (
+    Attachment,
     ChaseItem,
     ItemState,
     MaterialRequest,
@@ -176,6 +177,15 @@ def material_requests_visible_to(user: Any) -> QuerySet[MaterialRequest]:
     """Material requests whose chase item the user may see."""
     return MaterialRequest.objects.filter(item__in=items_visible_to(user).values("pk")).select_related(
         "unit", "plan", "task", "item"
+    )
+
+
+def attachments_visible_to(user: Any) -> QuerySet[Attachment]:
+    """Files handed in with a material submission or a progress report whose chase item the user may see
+    (the lead unit, the submitting unit, the supervision office and auditors, leaders over the unit)."""
+    visible = items_visible_to(user).values("pk")
+    return Attachment.objects.filter(
+        Q(submission__request__item__in=visible) | Q(report__request__item__in=visible)
     )
 
 

@@ -33,6 +33,24 @@ ALLOWED: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
+#: kind → the content type a stored file of that kind is served with (always as an attachment).
+CONTENT_TYPES: dict[str, str] = {
+    "pdf": "application/pdf",
+    "ofd": "application/ofd",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "png": "image/png",
+    "jpeg": "image/jpeg",
+    "text": "text/plain",
+}
+
+
+def content_type(kind: str) -> str:
+    """The content type to serve a stored file of ``kind`` with (unknown kinds: octet-stream)."""
+    return CONTENT_TYPES.get(kind, "application/octet-stream")
+
+
 class UploadRejected(QiantouError):
     """An upload was refused; the message names the file and the reason."""
 

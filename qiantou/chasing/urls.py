@@ -17,6 +17,7 @@ urlpatterns = [
     path("plans/<int:plan_id>/cycles/new/", views.report_cycle_new, name="report_cycle_new"),
     path("cycles/<int:pk>/", views.cycle, name="cycle"),
     path("reports/<int:pk>/", views.report_request, name="report_request"),
+    path("attachments/<int:pk>/", views.attachment, name="attachment"),
     path("ack/<str:token>/", views.ack, name="ack"),
     path("inbox/", views.inbox, name="inbox"),
     path("calendar/", views.calendar_view, name="calendar"),

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods
 
 from qiantou.chasing import selectors, services
 from qiantou.chasing.calendar import get_calendar, local_date
+from qiantou.chasing.downloads import attachment_download
 from qiantou.chasing.forms import (
     DecisionForm,
     MaterialRequestForm,
@@ -380,6 +381,14 @@ def report_request(request: HttpRequest, pk: int) -> HttpResponse:
             "nav": "chasing",
         },
     )
+
+
+@login_required
+@require_http_methods(["GET"])
+def attachment(request: HttpRequest, pk: int) -> HttpResponse:
+    """Download a file handed in with a material submission or a progress report (404 for anyone who
+    may not see the request it belongs to)."""
+    return attachment_download(request.user, pk)
 
 
 @require_http_methods(["GET", "POST"])
