@@ -130,9 +130,20 @@ def _invalid(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
     return _detail(request, 422, "；".join(exc.messages) or _("提交的数据有误。"))
 
 
+def _error_field(loc: Any) -> str:
+    """A pydantic error location as the caller wrote the field: ``("body", "payload", "title")`` is
+    ``title`` (the view's parameter name is no field of the request), ``("query", "page")`` ``page``."""
+    parts = [str(p) for p in loc or ()]
+    if parts[:1] in (["body"], ["form"], ["file"]) and len(parts) > 2:
+        parts = parts[2:]
+    else:
+        parts = parts[1:]
+    return ".".join(parts) or "?"
+
+
 @api.exception_handler(NinjaValidationError)
 def _invalid_schema(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
-    fields = sorted({".".join(str(p) for p in e.get("loc", ())[1:]) or "?" for e in exc.errors})
+    fields = sorted({_error_field(e.get("loc")) for e in exc.errors})
     return _detail(
         request,
         422,

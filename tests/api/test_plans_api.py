@@ -275,6 +275,8 @@ def test_task_input_no_published_plan_means_is_refused_and_nothing_changes(
         assert response.status_code == 422, (field, response.content)
         assert field in response.json()["detail"], (field, response.json())
     assert Task.objects.count() == tasks_before
+    misspelt = send(client, "post", url, refusals["parnet_id"]).json()["detail"]
+    assert misspelt.endswith("：parnet_id")  # the field as the caller wrote it, not "payload.parnet_id"
     # A change of one list is checked against the stored other list (市司法局 cooperates already).
     events = AuditEvent.objects.count()
     patch = f"/api/plans/tasks/{task.pk}"
