@@ -54,7 +54,8 @@ class ChainIn(Schema):
 
 
 class IssueIn(Schema):
-    """``doc_number`` at most 64 characters (the column); ``issued_on`` within 2000–2100."""
+    """``doc_number`` required (422 when empty, unless the plan has one), at most 64 characters (the
+    column); ``issued_on`` within 2000–2100."""
 
     doc_number: str = Field("", max_length=64)
     main_recipients: str = ""

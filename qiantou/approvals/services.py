@@ -311,8 +311,10 @@ def plan_issue(
     """Issue (印发) the approved version: the plan becomes binding (status "issued", with its document
     number and issuing date), its open tasks are open for work, and every lead and cooperating unit
     named on its tasks is notified.
+    ``doc_number`` is required (the plan's own, when one was recorded, is used if none is given): an
+    official document is not issued without one.
     Raises ``PermissionDenied``, ``StateError`` (not approved by the whole chain), ``ValidationError``
-    (a document number longer than the column), ``DateOutOfRange`` (a date outside 2000–2100).
+    (no document number, or one longer than the column), ``DateOutOfRange`` (a date outside 2000–2100).
     """
     doc_number = (doc_number or "").strip()
     limit = ApprovalRequest._meta.get_field("doc_number").max_length or 64
@@ -338,6 +340,8 @@ def plan_issue(
         ):
             raise StateError(_("方案尚未经签批链全部同意，不能印发。"))
         doc_number = (doc_number or current.doc_number).strip()
+        if not doc_number:
+            raise ValidationError(_("文号：印发须填写文号（如“青民〔2026〕1号”）。"))
         issued_on = issued_on or timezone.localdate()
         updated = Plan.objects.filter(pk=current.pk, lock_version=current.lock_version).update(
             doc_number=doc_number,

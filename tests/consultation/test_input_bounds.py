@@ -66,11 +66,19 @@ def test_issue_refuses_a_date_outside_2000_to_2100(world: World) -> None:
     _approved(world)
     handler = client_for(world.handler)
     for day in ("0001-01-01", "1999-12-31", "2101-01-01"):
-        r = post_json(handler, f"/api/approvals/plans/{world.plan.pk}/issue", {"issued_on": day})
+        r = post_json(
+            handler,
+            f"/api/approvals/plans/{world.plan.pk}/issue",
+            {"issued_on": day, "doc_number": "青民〔2026〕2号"},
+        )
         assert r.status_code == 422, day  # type: ignore[attr-defined]
         assert "印发日期" in r.json()["detail"] and "2000" in r.json()["detail"]  # type: ignore[attr-defined]
     assert Plan.objects.get(pk=world.plan.pk).status == PlanStatus.APPROVING
-    ok = post_json(handler, f"/api/approvals/plans/{world.plan.pk}/issue", {"issued_on": "2026-03-02"})
+    ok = post_json(
+        handler,
+        f"/api/approvals/plans/{world.plan.pk}/issue",
+        {"issued_on": "2026-03-02", "doc_number": "青民〔2026〕2号"},
+    )
     assert ok.status_code == 200  # type: ignore[attr-defined]
 
 
