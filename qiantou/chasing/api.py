@@ -161,6 +161,7 @@ def _cycle_out(cycle: ReportCycle) -> dict[str, Any]:
         "start_date": cycle.start_date,
         "end_date": cycle.end_date,
         "next_generate_at": cycle.next_generate_at,
+        "generate_from": cycle.generate_from,
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from typing import Any
 
@@ -81,6 +82,19 @@ class ReportCycleForm(forms.Form):
     lead_working_days = forms.IntegerField(
         label=_("提前几个工作日发起"), initial=5, min_value=0, max_value=60
     )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        day, month = data.get("day"), data.get("month")
+        if data.get("kind") == RuleKind.YEARLY and day is not None and month is not None and 1 <= month <= 12:
+            last = calendar.monthrange(2000, month)[1]  # a leap year: 2月29日 exists
+            if day > last:
+                self.add_error(
+                    "day",
+                    _("%(m)s月没有%(d)s日（%(m)s月最多%(last)s日），请改正“日”。")
+                    % {"m": month, "d": day, "last": last},
+                )
+        return data
 
     def rule(self) -> dict[str, Any]:
         d = self.cleaned_data

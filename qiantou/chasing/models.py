@@ -269,6 +269,12 @@ class ReportCycle(models.Model):
     start_date = models.DateField(_("开始日期"))
     end_date = models.DateField(_("结束日期"))
     lead_working_days = models.PositiveSmallIntegerField(_("提前发起工作日数"), default=5)
+    generate_from = models.DateField(
+        _("自此日起生成"),
+        null=True,
+        blank=True,
+        help_text=_("截止日期早于此日（设置周期的当天）的期次不生成报送要求"),
+    )
     active = models.BooleanField(default=True)
     next_generate_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(

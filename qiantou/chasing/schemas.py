@@ -112,6 +112,7 @@ class ReportCycleOut(Schema):
     start_date: dt.date
     end_date: dt.date
     next_generate_at: dt.datetime | None
+    generate_from: dt.date | None = None
 
 
 class ProgressReportIn(Schema):

@@ -52,7 +52,7 @@ from qiantou.plans.models import Plan, PlanStatus, Task, TaskStatus, TaskUnit, T
 from qiantou.units.models import Unit, UnitKind
 from qiantou.workdays import CalendarYearNotLoaded, RecurrenceRule, WorkingCalendar, check_date_range
 from qiantou.workdays.calendar import chinese_calendar_entries
-from qiantou.workdays.recurrence import occurrences, validate_rule
+from qiantou.workdays.recurrence import Occurrence, occurrences, validate_rule
 
 ACK_SALT = "qiantou.chasing.reminder-ack"
 
@@ -592,10 +592,20 @@ def _generation_time(cycle: ReportCycle, due: dt.date, cal: WorkingCalendar) -> 
     return at_local(cal.add_working_days(due, -cycle.lead_working_days), dt.time(0, 0))
 
 
+def cycle_occurrences(cycle: ReportCycle, cal: WorkingCalendar) -> list[Occurrence]:
+    """The periods a cycle generates requests for: those of its rule in [start, end] that are due on or
+    after ``generate_from`` (the day the cycle was set up) — a period already past due is never created,
+    so no unit is red and overdue the moment a cycle is set up."""
+    rule = RecurrenceRule.from_dict(cycle.rule)
+    found = occurrences(rule, cal, cycle.start_date, cycle.end_date)
+    if cycle.generate_from is None:
+        return found
+    return [occ for occ in found if occ.due >= cycle.generate_from]
+
+
 def next_generation_after(cycle: ReportCycle, now: dt.datetime, cal: WorkingCalendar) -> dt.datetime | None:
     """When the cycle's next period's requests are due to be created (the first such time after ``now``)."""
-    rule = RecurrenceRule.from_dict(cycle.rule)
-    for occ in occurrences(rule, cal, cycle.start_date, cycle.end_date):
+    for occ in cycle_occurrences(cycle, cal):
         when = _generation_time(cycle, occ.due, cal)
         if when > now:
             return when
@@ -637,6 +647,13 @@ def report_cycle_create(
     cal = get_calendar()
     found = validate_rule(parsed, cal, start_date, end_date)
     now = now or timezone.now()
+    today = local_date(now)
+    upcoming = [occ for occ in found if occ.due >= today]
+    if not upcoming:
+        raise ChasingError(
+            f"该周期在 {start_date} 至 {end_date} 内各期的截止日期都早于今天（{today}），"
+            "不会生成任何报送要求；请调整开始日期或结束日期。"
+        )
     with transaction.atomic():
         cycle = ReportCycle(
             plan=plan,
@@ -646,9 +663,10 @@ def report_cycle_create(
             start_date=start_date,
             end_date=end_date,
             lead_working_days=lead_working_days,
+            generate_from=today,
             created_by=actor,
         )
-        cycle.next_generate_at = _generation_time(cycle, found[0].due, cal)
+        cycle.next_generate_at = _generation_time(cycle, upcoming[0].due, cal)
         cycle.save()
         audit_record(
             actor=actor,
@@ -659,7 +677,8 @@ def report_cycle_create(
                 "describe": parsed.describe(),
                 "start": start_date.isoformat(),
                 "end": end_date.isoformat(),
-                "periods": len(found),
+                "periods": len(upcoming),
+                "skipped_past_periods": [occ.period for occ in found if occ.due < today],
             },
         )
     return cycle
@@ -670,10 +689,9 @@ def report_requests_generate(*, cycle: ReportCycle, now: dt.datetime) -> int:
     cycle, unit and period — the unique constraint makes a repeat a no-op). Returns how many were new.
     """
     cal = get_calendar()
-    rule = RecurrenceRule.from_dict(cycle.rule)
     units = {u.pk: u for u in Unit.objects.filter(pk__in=cycle_units(cycle))}
     created = 0
-    for occ in occurrences(rule, cal, cycle.start_date, cycle.end_date):
+    for occ in cycle_occurrences(cycle, cal):
         if _generation_time(cycle, occ.due, cal) > now:
             break
         existing = set(

@@ -43,7 +43,7 @@ from qiantou.errors import QiantouError
 from qiantou.notifications.models import Delivery, InboxItem
 from qiantou.notifications.services import inbox_mark_read
 from qiantou.plans.models import Plan, Task
-from qiantou.workdays.recurrence import RecurrenceRule
+from qiantou.workdays.recurrence import RecurrenceRule, occurrences
 
 
 def _today() -> dt.date:
@@ -320,10 +320,30 @@ def report_cycle_new(request: HttpRequest, plan_id: int) -> HttpResponse:
             messages.success(
                 request, _("已设置：%(r)s") % {"r": RecurrenceRule.from_dict(cycle.rule).describe()}
             )
+            skipped = _skipped_periods(cycle)
+            if skipped:
+                messages.info(
+                    request,
+                    _(
+                        "截止日期早于今天的 %(n)s 期（%(p)s）不生成报送要求，"
+                        "自截止日期在 %(d)s 及以后的一期起生成。"
+                    )
+                    % {"n": len(skipped), "p": "、".join(skipped), "d": cycle.generate_from},
+                )
             return redirect("chasing:cycle", pk=cycle.pk)
     return render(
         request, "chasing/report_cycle_new.html", {"plan": plan, "task": task, "form": form, "nav": "chasing"}
     )
+
+
+def _skipped_periods(cycle: ReportCycle) -> list[str]:
+    """Periods of the cycle's rule left out because they were already due when it was set up."""
+    if cycle.generate_from is None:
+        return []
+    found = occurrences(
+        RecurrenceRule.from_dict(cycle.rule), get_calendar(), cycle.start_date, cycle.end_date
+    )
+    return [occ.period for occ in found if occ.due < cycle.generate_from]
 
 
 @login_required
@@ -338,7 +358,13 @@ def cycle(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "chasing/cycle.html",
-        {"cycle": obj, "rule": RecurrenceRule.from_dict(obj.rule).describe(), "rows": rows, "nav": "chasing"},
+        {
+            "cycle": obj,
+            "rule": RecurrenceRule.from_dict(obj.rule).describe(),
+            "rows": rows,
+            "skipped": _skipped_periods(obj),
+            "nav": "chasing",
+        },
     )
 
 

@@ -103,6 +103,12 @@ class RecurrenceRule:
             raise RuleError(f"报送规则无效：季度内月份应为1–3，而不是 {self.month}")
         if self.kind is RuleKind.YEARLY and not 1 <= self.month <= 12:
             raise RuleError(f"报送规则无效：月份应为1–12，而不是 {self.month}")
+        if self.kind is RuleKind.YEARLY and self.day > _cal.monthrange(2000, self.month)[1]:
+            # Judged against a leap year: 2月29日 is a real (if not yearly) day; 2月30日 and 4月31日 are not.
+            raise RuleError(
+                f"报送规则无效：日（day）{self.day} 不存在于{self.month}月"
+                f"（{self.month}月最多 {_cal.monthrange(2000, self.month)[1]} 日）"
+            )
         if self.kind is RuleKind.WEEKLY and not 0 <= self.weekday <= 6:
             raise RuleError(f"报送规则无效：星期应为0（周一）–6（周日），而不是 {self.weekday}")
         if self.kind is RuleKind.EVERY_N_WORKING_DAYS and self.n < 1:

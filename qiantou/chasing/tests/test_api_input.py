@@ -123,9 +123,13 @@ def test_unknown_unit_or_foreign_task_is_422_naming_the_field(city: City) -> Non
 
 
 @pytest.mark.parametrize("endpoint", ["material-requests", "report-cycles"])
-def test_over_long_title_is_422_naming_the_field(city: City, endpoint: str) -> None:
+def test_over_long_title_is_422_naming_the_field(
+    city: City, endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     plan = make_plan(city)
     year = max(HolidayYear.objects.values_list("year", flat=True))  # a loaded year: the rule can be placed
+    # Set up on New Year's Day of that year, so its periods are not already past (those are not generated).
+    monkeypatch.setattr(timezone, "now", lambda: at(f"{year}-01-01 08:00"))
     body: dict[str, Any] = (
         {"unit_id": city.coop_a.pk, "due_working_days": 5}
         if endpoint == "material-requests"
