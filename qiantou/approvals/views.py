@@ -23,6 +23,7 @@ from qiantou.consultation.selectors import plan_for_consultation, undisposed_com
 from qiantou.documents import official_docx, official_pdf
 from qiantou.plans.models import Plan, PlanStatus
 from qiantou.plans.rules import plan_editor_
+from qiantou.plans.selectors import past_deadlines, today
 from qiantou.web.responses import DOCX, SERVICE_ERRORS, download, fail
 from qiantou.workdays import EARLIEST_DATE, LATEST_DATE
 
@@ -73,8 +74,10 @@ def plan_page(request: HttpRequest, plan_id: int) -> HttpResponse:
         and plan.status == PlanStatus.APPROVING,
         "issued": latest is not None and latest.status == RequestStatus.ISSUED,
         "default_body": default_body(plan.title, plan.lead_rule),
-        "today": dt.date.today().isoformat(),
+        "today": today().isoformat(),
     }
+    if ctx["can_issue"]:  # issuing makes a past deadline overdue at once: say so before the button
+        ctx["past_deadlines"] = past_deadlines(plan)
     return render(request, "approvals/plan.html", ctx)
 
 

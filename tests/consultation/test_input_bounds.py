@@ -90,3 +90,21 @@ def test_round_with_both_a_closing_date_and_working_days_is_refused(world: World
     assert "只填一项" in r.json()["detail"]  # type: ignore[attr-defined]
     assert not ConsultationRound.objects.exists()
     assert post_json(client_for(world.handler), url, {"working_days": 5}).status_code == 201  # type: ignore[attr-defined]
+
+
+def test_the_issue_form_warns_of_deadlines_already_past(world: World) -> None:
+    from qiantou.plans.models import Task
+
+    _approved(world)
+    url = f"/approvals/plans/{world.plan.pk}/"
+    Task.objects.filter(plan=world.plan).update(deadline=today() + dt.timedelta(days=60))
+    assert 'id="past-deadlines"' not in client_for(world.handler).get(url).content.decode()
+    late = Task.objects.filter(plan=world.plan).order_by("position").first()
+    assert late is not None
+    Task.objects.filter(pk=late.pk).update(deadline=dt.date(2024, 6, 30))
+    page = client_for(world.handler).get(url).content.decode()
+    assert 'id="past-deadlines"' in page and "2024-06-30" in page
+    assert page.index('id="past-deadlines"') < page.index('id="issue-form"')  # read before the button
+    # The plan page says where the plan stands: signed by the whole chain, waiting to be issued.
+    plan_page = client_for(world.handler).get(f"/plans/{world.plan.pk}/").content.decode()
+    assert "已签批待印发" in plan_page and 'id="past-deadlines"' in plan_page
