@@ -59,7 +59,7 @@ from qiantou.chasing.models import (
     Reminder,
 )
 from qiantou.plans.models import Plan, PlanStatus
-from qiantou.units.models import Unit
+from qiantou.units.models import Unit, UnitKind
 
 CRITERION_LABELS = {
     "timeliness": "按时完成",
@@ -226,8 +226,11 @@ def compute_scorecard(
     cal = get_calendar()
     index = WorkdayIndex(cal)
     scope = plans_in_scope(rules)
-    items = ChaseItem.objects.filter(scope, due_date__gte=start, due_date__lte=end).exclude(
-        state=ItemState.CANCELLED
+    # A collective party (各有关单位, kind group) is not a unit and is never scored, whatever it was asked.
+    items = (
+        ChaseItem.objects.filter(scope, due_date__gte=start, due_date__lte=end)
+        .exclude(state=ItemState.CANCELLED)
+        .exclude(unit__kind=UnitKind.GROUP)
     )
     if unit_ids is not None:
         items = items.filter(unit_id__in=list(unit_ids))
@@ -347,7 +350,9 @@ def compute_scorecard(
         a.ratings.append(EventRef("rating", f"质量评分{rating}分：{comment}", url, rating * 20.0))
     # Manual bonus / penalty items of these rules dated in the period (cooperating side by default;
     # on the lead side when the unit is the lead unit of the rules' plan).
-    adj = ScoreAdjustment.objects.filter(rules=rules, on_date__gte=start, on_date__lte=end)
+    adj = ScoreAdjustment.objects.filter(rules=rules, on_date__gte=start, on_date__lte=end).exclude(
+        unit__kind=UnitKind.GROUP
+    )
     if unit_ids is not None:
         adj = adj.filter(unit_id__in=list(unit_ids))
     lead_of_plan = rules.plan.lead_unit_id if rules.plan_id and rules.plan else None

@@ -10,7 +10,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from qiantou.chasing.models import PetitionKind, PetitionStatus, ProgressStatus
-from qiantou.units.models import Unit
+from qiantou.units.models import Unit, UnitKind
 from qiantou.web.forms import CHOOSE_UNIT, BoundedDateField
 from qiantou.workdays.calendar import HolidayPolicy
 from qiantou.workdays.recurrence import POLICY_LABELS, RULE_KIND_LABELS, RuleKind
@@ -36,7 +36,12 @@ class MultipleFileField(forms.FileField):
 
 class MaterialRequestForm(forms.Form):
     unit = forms.ModelChoiceField(
-        Unit.objects.filter(active=True), label=_("报送单位"), empty_label=CHOOSE_UNIT
+        Unit.objects.filter(active=True).exclude(kind=UnitKind.GROUP),
+        label=_("报送单位"),
+        empty_label=CHOOSE_UNIT,
+        error_messages={
+            "invalid_choice": _("报送单位：请选择一个具体单位（不能是“各有关单位”等集合主体）。")
+        },
     )
     title = forms.CharField(label=_("材料名称"), max_length=255)
     description = forms.CharField(label=_("要求"), widget=forms.Textarea(attrs={"rows": 3}), required=False)

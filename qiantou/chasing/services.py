@@ -383,6 +383,11 @@ def material_request_create(
         raise ChasingError(f"材料名称（title）不能超过 255 个字符，现有 {len(title)} 个。")
     if task is not None and task.plan_id != plan.pk:
         raise ChasingError("所选任务不属于该方案。")
+    if unit.kind == UnitKind.GROUP:
+        raise ChasingError(
+            f"报送单位（unit_id）“{unit.name}”是集合主体，不是一个具体单位，无法向其催交材料；"
+            "请逐一选择具体的报送单位。"
+        )
     if (due_date is None) == (due_working_days is None):
         raise ChasingError("请给出截止日期，或“N个工作日内”中的 N（二选一）。")
     cal = get_calendar()
