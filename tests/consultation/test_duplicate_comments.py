@@ -10,31 +10,20 @@ import threading
 
 import pytest
 from django.db import connection
-from django.test import Client
 
 from qiantou.audit.models import AuditEvent
 from qiantou.consultation import services
 from qiantou.consultation.models import Comment, ConsultationRound
-from qiantou.consultation.tests.factories import World, make_world
+from qiantou.consultation.tests.factories import World, client_for
 from qiantou.plans.selectors import today
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def world(settings) -> World:  # type: ignore[no-untyped-def]
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    return make_world()
-
 
 def opened(world: World) -> ConsultationRound:
     return services.round_open(actor=world.handler, plan=world.plan, closes_on=today() + dt.timedelta(days=5))
 
-
-def client_for(user) -> Client:  # type: ignore[no-untyped-def]
-    c = Client()
-    c.force_login(user)
-    return c
 
 
 def test_a_repeated_comment_is_saved_once(world: World) -> None:

@@ -14,13 +14,12 @@ import json
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.test import Client
 from django.utils import timezone
 
 from qiantou.audit.models import AuditEvent
 from qiantou.consultation import exports, selectors, services
 from qiantou.consultation.models import ConsultationRound, Response, RoundStatus
-from qiantou.consultation.tests.factories import World, make_world
+from qiantou.consultation.tests.factories import World, client_for
 from qiantou.plans.selectors import SHANGHAI, today
 
 pytestmark = pytest.mark.django_db
@@ -28,16 +27,6 @@ pytestmark = pytest.mark.django_db
 EARLY = "提前截止时未反馈，视为无意见"
 
 
-@pytest.fixture
-def world(settings) -> World:  # type: ignore[no-untyped-def]
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    return make_world()
-
-
-def client_for(user) -> Client:  # type: ignore[no-untyped-def]
-    c = Client()
-    c.force_login(user)
-    return c
 
 
 def opened(world: World, days: int = 7) -> ConsultationRound:

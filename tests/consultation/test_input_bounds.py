@@ -4,36 +4,20 @@ given both a closing date and a number of working days are refused with a 422 na
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import pytest
-from django.test import Client
 
-from qiantou.accounts.models import User
 from qiantou.approvals import services as approvals
 from qiantou.approvals.models import ApprovalRequest
 from qiantou.consultation.models import ConsultationRound
-from qiantou.consultation.tests.factories import World, make_world
+from qiantou.consultation.tests.factories import World, client_for, post_json
 from qiantou.plans.models import Plan, PlanStatus
 from qiantou.plans.selectors import today
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def world(settings) -> World:  # type: ignore[no-untyped-def]
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    return make_world()
 
-
-def client_for(user: User) -> Client:
-    c = Client()
-    c.force_login(user)
-    return c
-
-
-def post_json(client: Client, url: str, data: dict) -> object:  # type: ignore[type-arg]
-    return client.post(url, json.dumps(data), content_type="application/json")
 
 
 def _approved(world: World) -> ApprovalRequest:

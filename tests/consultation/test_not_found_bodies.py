@@ -4,36 +4,21 @@ only invisible to the caller, so the answer never reveals that it exists (README
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import pytest
-from django.test import Client
 
 from qiantou.accounts.models import Role, User
 from qiantou.approvals import services as approvals
 from qiantou.consultation import services
 from qiantou.consultation.models import ConsultationRound
-from qiantou.consultation.tests.factories import World, make_world
+from qiantou.consultation.tests.factories import World, client_for, post_json
 from qiantou.plans import services as plan_services
 from qiantou.plans.selectors import today
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def world(settings) -> World:  # type: ignore[no-untyped-def]
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    return make_world()
 
-
-def client_for(user: User) -> Client:
-    c = Client()
-    c.force_login(user)
-    return c
-
-
-def post_json(client: Client, url: str, data: dict) -> object:  # type: ignore[type-arg]
-    return client.post(url, json.dumps(data), content_type="application/json")
 
 
 def _open(world: World) -> ConsultationRound:

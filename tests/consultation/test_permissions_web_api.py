@@ -8,29 +8,18 @@ import datetime as dt
 import json
 
 import pytest
-from django.test import Client
 
 from qiantou.approvals import services as approvals
 from qiantou.approvals.models import RequestStatus
 from qiantou.consultation import services
 from qiantou.consultation.models import Comment, ConsultationRound
-from qiantou.consultation.tests.factories import World, make_world
+from qiantou.consultation.tests.factories import World, client_for
 from qiantou.plans.models import Plan, PlanStatus, Task
 from qiantou.plans.selectors import today
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def world(settings) -> World:  # type: ignore[no-untyped-def]
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    return make_world()
-
-
-def client_for(user) -> Client:  # type: ignore[no-untyped-def]
-    c = Client()
-    c.force_login(user)
-    return c
 
 
 def opened(world: World) -> ConsultationRound:

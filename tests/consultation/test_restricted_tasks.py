@@ -23,7 +23,7 @@ from qiantou.approvals import services as approvals
 from qiantou.approvals.models import ApprovalRequest, RequestStatus
 from qiantou.consultation import services
 from qiantou.consultation.models import Comment, ConsultationRound
-from qiantou.consultation.tests.factories import World, make_world
+from qiantou.consultation.tests.factories import World, client_for, post_json
 from qiantou.plans import services as plan_services
 from qiantou.plans.models import Plan, Task
 from qiantou.plans.selectors import today
@@ -36,20 +36,7 @@ SECRET_V2 = "核查涉密对象名单乙"
 NAMED_SECRET = "财政局专项核查事项"
 
 
-@pytest.fixture
-def world(settings) -> World:  # type: ignore[no-untyped-def]
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    return make_world()
 
-
-def client_for(user: User) -> Client:
-    c = Client()
-    c.force_login(user)
-    return c
-
-
-def post_json(client: Client, url: str, data: dict) -> object:  # type: ignore[type-arg]
-    return client.post(url, json.dumps(data), content_type="application/json")
 
 
 @dataclass

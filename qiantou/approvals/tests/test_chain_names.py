@@ -11,15 +11,10 @@ from django.test import Client
 
 from qiantou.approvals import services
 from qiantou.approvals.models import PlanApprover
-from qiantou.consultation.tests.factories import World, make_world
+from qiantou.consultation.tests.factories import World
 
 pytestmark = pytest.mark.django_db
 
-
-@pytest.fixture
-def world(settings) -> World:  # type: ignore[no-untyped-def]
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    return make_world()
 
 
 def test_service_names_refused_approvers(world: World) -> None:

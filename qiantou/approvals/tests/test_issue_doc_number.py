@@ -12,16 +12,11 @@ from django.test import Client
 from qiantou.approvals import services
 from qiantou.approvals.models import ApprovalRequest, RequestStatus
 from qiantou.audit.models import AuditEvent
-from qiantou.consultation.tests.factories import World, make_world
+from qiantou.consultation.tests.factories import World
 from qiantou.plans.models import Plan, PlanStatus
 
 pytestmark = pytest.mark.django_db
 
-
-@pytest.fixture
-def world(settings) -> World:  # type: ignore[no-untyped-def]
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    return make_world()
 
 
 def approved(world: World) -> ApprovalRequest:

@@ -10,16 +10,11 @@ from django.test import Client
 
 from qiantou.approvals import services
 from qiantou.approvals.selectors import plan_status_label
-from qiantou.consultation.tests.factories import World, make_world
+from qiantou.consultation.tests.factories import World
 from qiantou.plans.models import Plan, PlanStatus
 
 pytestmark = pytest.mark.django_db
 
-
-@pytest.fixture
-def world(settings) -> World:  # type: ignore[no-untyped-def]
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    return make_world()
 
 
 def shown(user, url: str) -> str:  # type: ignore[no-untyped-def]

@@ -4,7 +4,11 @@ units named in the plan (each with a liaison), one unit that is not, and a three
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
+from typing import Any
+
+from django.test import Client
 
 from qiantou.accounts.models import Role, User
 from qiantou.plans import services as plan_services
@@ -96,3 +100,15 @@ def make_world() -> World:
         plan=plan,
         tasks=[t1, t2, t3],
     )
+
+
+def client_for(user: Any) -> Client:
+    """A test client logged in as ``user`` (the web pages and the session-authenticated API)."""
+    c = Client()
+    c.force_login(user)
+    return c
+
+
+def post_json(client: Client, url: str, data: dict[str, Any]) -> Any:
+    """POST ``data`` as a JSON body."""
+    return client.post(url, json.dumps(data), content_type="application/json")
