@@ -5,6 +5,9 @@
   may query any object or, with no filter, the whole record; everyone else must name an object they may
   see (``plans.plan``, ``plans.task``, ``units.unit``), otherwise 404 — the same answer as for a
   missing object, so existence is never revealed. Paged (``page``, 100 per page), oldest first.
+  On a plan's trail, a user who may not see a restricted task does not get the events about it (a
+  comment on it, its disposition) and gets the events naming it among others (a revision, a balancing)
+  without those parts (``audit.redaction``); such a payload no longer matches the event's ``hash``.
 - ``GET /api/audit/verify`` — verify the whole chain (``audit.view_events`` only, else 403).
 - ``GET /api/audit/head`` — the chain head (``audit.view_events`` only).
 - ``GET /api/audit/export?since=1`` — the JSON-lines bundle ``qiantou audit verify --bundle`` checks

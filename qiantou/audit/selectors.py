@@ -3,7 +3,9 @@
 - :func:`audit_events_for` — the trail of one object (and of its children, e.g. a plan's tasks and
   versions). The caller checks that the user may see the object itself (through that object's
   selectors, e.g. ``plans.selectors.plan_get_for``); children are filtered here by the same selectors,
-  so a restricted task's events do not show on its plan's trail for users who may not see the task.
+  so a restricted task's events do not show on its plan's trail for users who may not see the task;
+  events of other objects whose payload names such a task (a comment on it, a revision changing it) are
+  redacted or left out for them (``audit.redaction``). The answer is a :class:`Trail`.
 - :func:`audit_events_all` — the whole record, for the roles with ``audit.view_events`` only.
 
 Other apps add children with :func:`register_children` (e.g. consultation rounds of a plan).
@@ -11,8 +13,8 @@ Other apps add children with :func:`register_children` (e.g. consultation rounds
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, overload
 
 from django.db import models
 from django.db.models import CharField, Q, QuerySet
@@ -79,6 +81,65 @@ def _target(target: models.Model | tuple[str, Any] | str, object_id: Any) -> tup
     return str(target), str(object_id)
 
 
+class Trail:
+    """The events of one trail as one viewer may see them, oldest first.
+
+    Counted and sliced in SQL (a page of the API reads one page of rows); the events the viewer may not
+    see are left out of the query, and the payloads they may see only in part are shown redacted
+    (``audit.redaction.Screen``). Iterating, indexing and slicing give ``AuditEvent`` instances that are
+    never saved: a redacted one carries the redacted payload and an empty ``body``.
+    """
+
+    def __init__(self, queryset: QuerySet[AuditEvent], payloads: dict[int, dict[str, Any]] | None = None):
+        self.queryset = queryset
+        self._payloads = payloads or {}
+        self._cache: list[AuditEvent] | None = None
+
+    def _shown(self, event: AuditEvent) -> AuditEvent:
+        payload = self._payloads.get(event.seq)
+        if payload is not None:
+            event.payload = payload
+            event.body = ""  # the body repeats the stored payload
+        return event
+
+    def _results(self) -> list[AuditEvent]:
+        if self._cache is None:
+            self._cache = [self._shown(e) for e in self.queryset]
+        return self._cache
+
+    def __iter__(self) -> Iterator[AuditEvent]:
+        return iter(self._results())
+
+    def __len__(self) -> int:
+        return len(self._results())
+
+    def __bool__(self) -> bool:
+        return bool(self._results())
+
+    @overload
+    def __getitem__(self, key: int) -> AuditEvent: ...
+    @overload
+    def __getitem__(self, key: slice) -> list[AuditEvent]: ...
+    def __getitem__(self, key: int | slice) -> AuditEvent | list[AuditEvent]:
+        if self._cache is not None:
+            return self._cache[key]
+        if isinstance(key, slice):
+            return [self._shown(e) for e in self.queryset[key]]
+        return self._shown(self.queryset[key])
+
+    def all(self) -> Trail:
+        """Itself (so pagers that call ``.all().count()`` count in SQL)."""
+        return self
+
+    def count(self) -> int:
+        """How many events the viewer sees (one ``COUNT`` unless already read)."""
+        return len(self._cache) if self._cache is not None else self.queryset.count()
+
+    def exists(self) -> bool:
+        """True when the viewer sees any event."""
+        return bool(self._cache) if self._cache is not None else self.queryset.exists()
+
+
 def can_read_all(user: Any) -> bool:
     """True when ``user`` may read the whole record (``audit.view_events``)."""
     return bool(getattr(user, "is_authenticated", False) and user.has_perm("audit.view_events"))
@@ -86,27 +147,50 @@ def can_read_all(user: Any) -> bool:
 
 def audit_events_for(
     user: Any, target: models.Model | tuple[str, Any] | str, object_id: Any = None, *, children: bool = True
-) -> QuerySet[AuditEvent]:
+) -> Trail:
     """Events about one object, oldest first: ``audit_events_for(user, plan)``,
     ``audit_events_for(user, ("plans.task", 12))`` or ``audit_events_for(user, "plans.task", 12)``.
 
     The caller has checked that ``user`` may see the object. With ``children`` (default), events about
     its registered children that the user may see are included (a plan: its tasks and versions).
+    On a plan's trail, events whose payload names a restricted task the user may not see are redacted
+    or left out (``audit.redaction``), unless the user reads the whole record.
     Anonymous or inactive users get nothing.
     """
     if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
-        return AuditEvent.objects.none()
+        return Trail(AuditEvent.objects.none())
     object_type, oid = _target(target, object_id)
     # Stored ids are str(pk): "５" or "00005" must find plan 5's own events, not only its children's.
     canonical = canonical_object_id(oid)
     oid = canonical or oid
     q = Q(object_type=object_type, object_id=oid)
+    reader = can_read_all(user)
     if children and canonical is not None:  # children functions get whole-number ids only
-        reader = can_read_all(user)
         for fn in _CHILDREN.get(object_type, []):
             for child_type, ids in fn(user, oid, reader):
                 q |= Q(object_type=child_type, object_id__in=_ids_as_text(ids))
-    return AuditEvent.objects.filter(q).order_by("seq")
+    events = AuditEvent.objects.filter(q).order_by("seq")
+    if object_type != "plans.plan" or reader:
+        return Trail(events)
+    return _screened_plan_trail(user, target, canonical, events)
+
+
+def _screened_plan_trail(user: Any, target: Any, plan_id: str | None, events: QuerySet[AuditEvent]) -> Trail:
+    """A plan's trail for a user who is no whole-record reader: restricted tasks screened out."""
+    from qiantou.audit.redaction import plan_screen
+    from qiantou.plans.models import Plan
+
+    plan = target if isinstance(target, Plan) else None
+    if plan is None and plan_id is not None:
+        plan = Plan.objects.filter(pk=int(plan_id)).first()
+    if plan is None:  # no such plan: nothing the user was allowed to see
+        return Trail(AuditEvent.objects.none())
+    screen = plan_screen(user, plan, events)
+    if screen is None:
+        return Trail(events)
+    if screen.left_out:
+        events = events.exclude(seq__in=sorted(screen.left_out))
+    return Trail(events, screen.payloads)
 
 
 def _unit_get_for(user: Any, pk: Any) -> Any:

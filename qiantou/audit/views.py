@@ -20,9 +20,10 @@ OBJECT_PAGES = {
 
 @login_required
 def audit_trail(request: HttpRequest, object_type: str, object_id: str) -> HttpResponse:
-    """Every audit event of one object (a plan's trail includes its visible tasks and versions),
-    oldest first; 404 when the user may not see the object or it has no trail page. Actions, object types
-    and payloads are shown in words (``audit.labels``); the action code stays in the cell's ``title``."""
+    """Every audit event of one object (a plan's trail includes its visible tasks and versions, and
+    leaves out or redacts what names a restricted task the user may not see), oldest first; 404 when
+    the user may not see the object or it has no trail page. Actions, object types and payloads are
+    shown in words (``audit.labels``); the action code stays in the cell's ``title``."""
     obj = object_get_for(request.user, object_type, object_id)
     events = list(audit_events_for(request.user, obj))
     ctx = {
