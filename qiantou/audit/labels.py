@@ -67,7 +67,7 @@ ACTION_LABELS: dict[str, str] = {
     "consultation.close": gettext_noop("结束征求意见"),
     "consultation.comment": gettext_noop("反馈意见"),
     "consultation.no_objection": gettext_noop("无意见"),
-    "consultation.silence": gettext_noop("逾期未反馈视为无意见"),
+    "consultation.silence": gettext_noop("未反馈视为无意见"),  # early or on time: the payload says
     "consultation.dispose": gettext_noop("意见处理"),
     "comment.dispose": gettext_noop("意见处理"),
     "consultation.revise": gettext_noop("修改方案稿"),
@@ -185,6 +185,7 @@ KEY_LABELS: dict[str, str] = {
     "requested_due_date": gettext_noop("申请延至"),
     "closes_on": gettext_noop("截止日期"),
     "closed_at": gettext_noop("结束时间"),
+    "closed_early": gettext_noop("提前截止"),
     "status": gettext_noop("状态"),
     "from": gettext_noop("原"),
     "to": gettext_noop("新"),
