@@ -27,6 +27,7 @@ from qiantou.chasing.models import (
     Petition,
     RecipientRole,
     ReminderLadder,
+    ReportCycle,
     ReportRequest,
 )
 from qiantou.plans.models import Plan, Task, TaskStatus
@@ -187,6 +188,19 @@ def attachments_visible_to(user: Any) -> QuerySet[Attachment]:
     return Attachment.objects.filter(
         Q(submission__request__item__in=visible) | Q(report__request__item__in=visible)
     )
+
+
+def report_cycles_visible_to(user: Any) -> QuerySet[ReportCycle]:
+    """Report cycles of plans the user's unit leads (handlers and unit heads set them up there), and
+    cycles with a request the user may see."""
+    if not _active_business(user):
+        return ReportCycle.objects.none()
+    scope = Q(pk__in=ReportRequest.objects.filter(item__in=items_visible_to(user).values("pk")).values(
+        "cycle_id"
+    ))
+    if user.unit_id is not None:
+        scope |= Q(plan__lead_unit_id=user.unit_id)
+    return ReportCycle.objects.filter(scope)
 
 
 def petitions_visible_to(user: Any) -> QuerySet[Petition]:

@@ -1016,7 +1016,8 @@ def _reminder_text(
     return subject, f"{body}\n牵头单位：{item.plan.lead_unit.name}；方案：{item.plan.title}"
 
 
-def _item_link(item: ChaseItem) -> str:
+def item_link(item: ChaseItem) -> str:
+    """The page where ``item`` is handled: its material request or report request, else the item."""
     if hasattr(item, "material_request"):
         return reverse("chasing:material_request", args=[item.material_request.pk])
     if hasattr(item, "report_request"):
@@ -1071,7 +1072,7 @@ def reminders_dispatch(*, claims: Sequence[Sequence[str | int]], as_of: dt.datet
                 recipients=[u for u, _ in people.values()],
                 subject=subject,
                 body=body,
-                link=_item_link(item),
+                link=item_link(item),
                 restricted=item.restricted,
                 obj=reminder,
                 dedupe_key=f"reminder:{reminder.pk}",

@@ -16,6 +16,7 @@ urlpatterns = [
     path("submissions/<int:pk>/decide/", views.material_decide, name="material_decide"),
     path("plans/<int:plan_id>/cycles/new/", views.report_cycle_new, name="report_cycle_new"),
     path("cycles/<int:pk>/", views.cycle, name="cycle"),
+    path("requests/", views.requests_list, name="requests"),
     path("reports/<int:pk>/", views.report_request, name="report_request"),
     path("attachments/<int:pk>/", views.attachment, name="attachment"),
     path("ack/<str:token>/", views.ack, name="ack"),

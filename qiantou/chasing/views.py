@@ -31,6 +31,7 @@ from qiantou.chasing.forms import (
 from qiantou.chasing.models import (
     ChaseItem,
     HolidayYear,
+    ItemKind,
     ItemState,
     MaterialRequest,
     MaterialSubmission,
@@ -155,8 +156,10 @@ def item(request: HttpRequest, pk: int) -> HttpResponse:
     for r in reminders:
         r.delivery_list = by_reminder.get(str(r.pk), [])  # type: ignore[attr-defined]
     cfg = selectors.ladder_for(obj.plan_id)
+    request_url = services.item_link(obj)
     context = {
         "item": obj,
+        "request_url": request_url if obj.kind != ItemKind.TASK else "",
         "today": today,
         "light": selectors.status_light(obj, today),
         "reminders": reminders,
@@ -365,6 +368,36 @@ def cycle(request: HttpRequest, pk: int) -> HttpResponse:
             "skipped": _skipped_periods(obj),
             "nav": "chasing",
         },
+    )
+
+
+@login_required
+def requests_list(request: HttpRequest) -> HttpResponse:
+    """报送要求: the report cycles and material requests the user may see, by plan (``?plan=`` narrows)."""
+    user = request.user
+    materials = selectors.material_requests_visible_to(user).order_by("plan_id", "-issued_on", "-id")
+    cycles = (
+        selectors.report_cycles_visible_to(user).select_related("plan", "task").order_by("plan_id", "-id")
+    )
+    plan_id = request.GET.get("plan", "")
+    if plan_id.isdecimal() and len(plan_id) < 12:
+        materials = materials.filter(plan_id=int(plan_id))
+        cycles = cycles.filter(plan_id=int(plan_id))
+    today = _today()
+    plans: dict[int, dict[str, Any]] = {}
+    for c in cycles[:500]:
+        entry = plans.setdefault(c.plan_id, {"plan": c.plan, "cycles": [], "materials": []})
+        entry["cycles"].append({"cycle": c, "rule": RecurrenceRule.from_dict(c.rule).describe()})
+    for m in materials[:1000]:
+        entry = plans.setdefault(m.plan_id, {"plan": m.plan, "cycles": [], "materials": []})
+        entry["materials"].append({"req": m, "light": selectors.status_light(m, today)})
+    managed = {p.pk for p in selectors.plans_led_by(user) if user.has_perm("chasing.manage_plan", p)}
+    for pk, entry in plans.items():
+        entry["manage"] = pk in managed
+    return render(
+        request,
+        "chasing/requests.html",
+        {"plans": sorted(plans.values(), key=lambda e: e["plan"].title), "nav": "chasing"},
     )
 
 
