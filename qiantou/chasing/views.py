@@ -155,6 +155,16 @@ def item(request: HttpRequest, pk: int) -> HttpResponse:
         by_reminder.setdefault(d.message.object_id, []).append(d)
     for r in reminders:
         r.delivery_list = by_reminder.get(str(r.pk), [])  # type: ignore[attr-defined]
+    petitions = list(obj.petitions.select_related("raised_by", "decided_by", "item__plan__lead_unit"))
+    for p in petitions:
+        # The same checks as services.petition_decide: the lead unit while pending, the leader in
+        # charge above it once escalated; nobody after a decision.
+        if p.status == PetitionStatus.PENDING:
+            p.may_decide = can_decide  # type: ignore[attr-defined]
+        elif p.status == PetitionStatus.ESCALATED:
+            p.may_decide = request.user.has_perm("chasing.decide_escalated", p)  # type: ignore[attr-defined]
+        else:
+            p.may_decide = False  # type: ignore[attr-defined]
     cfg = selectors.ladder_for(obj.plan_id)
     request_url = services.item_link(obj)
     context = {
@@ -164,7 +174,7 @@ def item(request: HttpRequest, pk: int) -> HttpResponse:
         "light": selectors.status_light(obj, today),
         "reminders": reminders,
         "ladder": cfg,
-        "petitions": obj.petitions.select_related("raised_by", "decided_by"),
+        "petitions": petitions,
         "petition_form": petition_form,
         "can_decide": can_decide,
         "decision_form": PetitionDecisionForm(),
