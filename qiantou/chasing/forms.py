@@ -10,6 +10,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from qiantou.chasing.models import PetitionKind, PetitionStatus, ProgressStatus
+from qiantou.chasing.services import clean_figure
+from qiantou.errors import QiantouError
 from qiantou.units.models import Unit, UnitKind
 from qiantou.web.forms import CHOOSE_UNIT, BoundedDateField
 from qiantou.workdays.calendar import HolidayPolicy
@@ -126,7 +128,10 @@ class ProgressReportForm(forms.Form):
             name, sep, value = line.partition("=")
             if not sep or not name.strip():
                 raise forms.ValidationError(_("第%(n)s行应写成“名称=数值”。") % {"n": i})
-            out[name.strip()] = value.strip()
+            try:
+                out[name.strip()] = clean_figure(name.strip(), value, _("第%(n)s行") % {"n": i})
+            except QiantouError as exc:
+                raise forms.ValidationError(str(exc)) from None
         return out
 
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 from collections.abc import Iterable, Sequence
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core import signing
@@ -747,6 +749,42 @@ def report_requests_generate(*, cycle: ReportCycle, now: dt.datetime) -> int:
     return created
 
 
+#: Most figures one report may carry, and the longest name.
+MAX_FIGURES = 100
+MAX_FIGURE_NAME = 64
+
+
+def clean_figure(name: str, value: Any, where: str) -> str:
+    """A figure's value as the number text stored (thousands separators removed); ChasingError naming
+    ``where`` (the line or the name) for text that is no number, or for NaN / infinity / 1e999."""
+    if isinstance(value, bool) or value is None:
+        raise ChasingError(f"{where}：“{name}”的数值应为数字，而不是 {value!r}。")
+    text = str(value).strip().replace(",", "").replace("，", "")
+    try:
+        number = Decimal(text)
+    except (InvalidOperation, ValueError):
+        raise ChasingError(f"{where}：“{name}”的数值“{value}”不是数字。") from None
+    if not number.is_finite() or not math.isfinite(float(number)) or len(text) > 40:
+        raise ChasingError(f"{where}：“{name}”的数值“{value}”不是有效的有限数值。")
+    return text
+
+
+def clean_figures(figures: dict[str, Any] | None) -> dict[str, str]:
+    """Check a report's figures (name → number); ChasingError naming the figure for a bad one."""
+    figures = figures or {}
+    if not isinstance(figures, dict):
+        raise ChasingError("数据（figures）应为“名称: 数值”的对应表。")
+    if len(figures) > MAX_FIGURES:
+        raise ChasingError(f"数据（figures）最多 {MAX_FIGURES} 项，现有 {len(figures)} 项。")
+    out: dict[str, str] = {}
+    for name, value in figures.items():
+        label = str(name).strip()
+        if not label or len(label) > MAX_FIGURE_NAME:
+            raise ChasingError(f"数据（figures）的名称应为 1 至 {MAX_FIGURE_NAME} 个字符：“{label[:20]}”。")
+        out[label] = clean_figure(label, value, f"数据（figures）“{label}”")
+    return out
+
+
 def progress_report_submit(
     *,
     actor: Any,
@@ -763,6 +801,7 @@ def progress_report_submit(
         raise ChasingError(f"进展状态无效：{status}")
     if not (text or "").strip():
         raise ChasingError("请填写进展情况。")
+    figures = clean_figures(figures)
     checked = _check_files(files)
     now = now or timezone.now()
     with transaction.atomic():

@@ -411,6 +411,22 @@ def requests_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _with_lateness(due: dt.date, reports: Any) -> list[Any]:
+    """The reports, each with ``late_days``: working days after ``due`` it was handed in (0 on time).
+
+    A report handed in is done, so its light is green (红黄绿灯 shows what is still owed); how late it
+    came is shown beside it and counts in the scorecard."""
+    cal = get_calendar()
+    out = []
+    for r in reports:
+        try:
+            r.late_days = selectors.working_days_overdue(due, local_date(r.submitted_at), cal)
+        except QiantouError:
+            r.late_days = (local_date(r.submitted_at) - due).days if local_date(r.submitted_at) > due else 0
+        out.append(r)
+    return out
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def report_request(request: HttpRequest, pk: int) -> HttpResponse:
@@ -446,7 +462,9 @@ def report_request(request: HttpRequest, pk: int) -> HttpResponse:
             "light": selectors.status_light(req, _today()),
             "form": form,
             "can_submit": can_submit,
-            "reports": req.reports.select_related("submitted_by").prefetch_related("attachments"),
+            "reports": _with_lateness(
+                req.due_date, req.reports.select_related("submitted_by").prefetch_related("attachments")
+            ),
             "nav": "chasing",
         },
     )
