@@ -16,6 +16,7 @@ from qiantou.assessment.report import ReportScopeError, build_report, report_par
 from qiantou.assessment.scoring import compute_scorecard
 from qiantou.assessment.selectors import report_target_for, rules_get_for, rules_list_for
 from qiantou.plans.selectors import task_list_for
+from qiantou.workdays.calendar import EARLIEST_DATE, LATEST_DATE
 
 router = Router(tags=["assessment"])
 
@@ -51,10 +52,10 @@ def rules_list(request: HttpRequest) -> list[dict[str, Any]]:
     ]
 
 
-@router.get("/rules/{rules_id}/scorecard")
+@router.get("/rules/{rules_id}/scorecard", response={200: dict[str, Any], 422: dict[str, Any]})
 def scorecard(
     request: HttpRequest, rules_id: int, start: dt.date, end: dt.date, as_of: dt.date | None = None
-) -> dict[str, Any]:
+) -> Any:
     """Scores per unit for items due in ``[start, end]`` as known on ``as_of`` (default today):
     ``{"cooperating": [line], "lead": [line]}``; each line has ``criteria`` with ``score`` (0–100 or null
     when not counted), ``weight`` and ``events`` (``kind, label, url, points, on``),
@@ -63,6 +64,14 @@ def scorecard(
     rules = rules_get_for(user, rules_id)
     if not user.has_perm("assessment.view_scores", rules):
         raise Http404
+    dates = (("start", "开始日期", start), ("end", "结束日期", end), ("as_of", "截至日期", as_of))
+    for name, label, day in dates:
+        if day is not None and not EARLIEST_DATE <= day <= LATEST_DATE:
+            detail = f"{label}（{name}）应在 2000 年至 2100 年之间：{day.isoformat()}"
+            return Status(422, {"detail": detail, "errors": {name: detail}})
+    if end < start:
+        detail = "结束日期（end）早于开始日期（start）。"
+        return Status(422, {"detail": detail, "errors": {"end": detail}})
     card = compute_scorecard(rules, start=start, end=end, as_of=as_of)
     return _iso(asdict(card))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -92,6 +93,8 @@ def _clean_weights(weights: dict[str, Any] | None) -> dict[str, float]:
             number = float(value)
         except (TypeError, ValueError) as exc:
             raise AssessmentError(f"“{CRITERION_LABELS[key]}”的权重不是数字：{value}") from exc
+        if not math.isfinite(number):  # NaN passes both comparisons below
+            raise AssessmentError(f"“{CRITERION_LABELS[key]}”的权重不是有限数值：{value}")
         if number < 0 or number > 100:
             raise AssessmentError(f"“{CRITERION_LABELS[key]}”的权重应在0到100之间。")
         out[key] = number
@@ -107,6 +110,8 @@ def _clean_parameters(parameters: dict[str, Any] | None) -> dict[str, float]:
             number = float(value)
         except (TypeError, ValueError) as exc:
             raise AssessmentError(f"参数 {key} 不是数字：{value}") from exc
+        if not math.isfinite(number):
+            raise AssessmentError(f"参数 {key} 不是有限数值：{value}")
         if number < 0 or number > 100:
             raise AssessmentError(f"参数 {key} 应在0到100之间。")
         out[key] = number
@@ -459,6 +464,11 @@ def circular_send(*, actor: Any, draft: CircularDraft, now: dt.datetime | None =
 # --- Ledger import ---------------------------------------------------------------------------------------
 
 
+def _is_task_id(text: str) -> bool:
+    """A 系统编号 cell int() reads: decimal digits only ("²" is a digit but no number), at most 18."""
+    return text.isdecimal() and len(text) <= 18
+
+
 def ledger_import(*, actor: Any, name: str, data: bytes, now: dt.datetime | None = None) -> dict[str, int]:
     """Read a ledger's 最新进展 column back: a changed progress text becomes a progress note on its task.
 
@@ -472,7 +482,7 @@ def ledger_import(*, actor: Any, name: str, data: bytes, now: dt.datetime | None
         raise AssessmentError(str(exc)) from exc
     from qiantou.assessment.ledger import ledger_rows
 
-    ids = [int(line.task_id) for line in lines if line.task_id.isdigit()]
+    ids = [int(line.task_id) for line in lines if _is_task_id(line.task_id)]
     visible = {t.pk: t for t in task_list_for(actor).filter(pk__in=ids).select_related("plan")}
     today = timezone.localdate()
     current = {
@@ -483,8 +493,8 @@ def ledger_import(*, actor: Any, name: str, data: bytes, now: dt.datetime | None
     changes: list[tuple[int, Task, str]] = []
     seen: set[int] = set()
     for line in lines:
-        if not line.task_id.isdigit():
-            errors.append((line.row, f"“系统编号”应为数字，实为“{line.task_id}”。"))
+        if not _is_task_id(line.task_id):
+            errors.append((line.row, f"“系统编号”应为数字（不超过18位），实为“{line.task_id[:40]}”。"))
             continue
         task_id = int(line.task_id)
         task = visible.get(task_id)
