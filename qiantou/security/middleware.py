@@ -434,7 +434,7 @@ def _who(user: Any) -> str:
 
 
 def _filename(disposition: str) -> str:
-    match = re.search(r"filename\*=UTF-8''([^;]+)", disposition) or re.search(
+    match = re.search(r"filename\*=UTF-8''([^;]+)", disposition, re.IGNORECASE) or re.search(
         r'filename="?([^";]+)', disposition
     )
     if not match:

@@ -202,3 +202,13 @@ def test_stamping_keeps_the_core_properties_well_formed() -> None:
     assert tree.findtext("cp:lastModifiedBy", namespaces=ns) == "李四"
     assert tree.findtext("dcterms:modified", namespaces=ns) == "2026-01-02T00:00:00Z"
     assert tree.findtext("{http://purl.org/dc/elements/1.1/}title") == "分工方案"
+
+
+def test_the_recorded_file_name_keeps_chinese_names() -> None:
+    """Django writes ``filename*=utf-8''…`` (lower case) for a non-ASCII name: the record keeps it."""
+    from django.utils.http import content_disposition_header
+
+    from qiantou.security.middleware import _filename
+
+    assert _filename(content_disposition_header(True, "低保台账-第2版.xlsx") or "") == "低保台账-第2版.xlsx"
+    assert _filename(content_disposition_header(True, "result.csv") or "") == "result.csv"
