@@ -93,6 +93,12 @@ class RequestLimitMiddleware:
         if refusal is not None:
             return refuse(request, *refusal)
         if request.method in {"POST", "PUT", "PATCH"} and request.content_type == "multipart/form-data":
+            memory = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+            if is_api(request) and (memory is None or length <= memory):
+                # Keep the raw body: parsing the form below reads the stream, and django-ninja still
+                # reads request.body for an endpoint with an optional JSON body (an empty multipart
+                # POST, as a test client or a form library sends, was a RawPostDataException → 500).
+                request.body  # noqa: B018
             try:
                 files = request.FILES
             except (RequestDataTooBig, TooManyFilesSent, TooManyFieldsSent, MultiPartParserError):
