@@ -234,6 +234,17 @@ def build_report(
     (Asia/Shanghai). The caller checks the user may see ``obj``. Raises :class:`ReportScopeError`."""
     report_params_check(scope=scope, start=start, end=end)
     plan_ids, task_ids, items, label, lead_name = _scope_objects(scope, obj)
+    if generated_by is not None:
+        # Only tasks the reader may see (plans/rules.py): a restricted task of a plan the reader's unit
+        # does not lead stays out unless it names that unit — its events, chase items and assignments.
+        from qiantou.plans.selectors import task_list_for
+
+        visible: set[int] = set()
+        for i in range(0, len(task_ids), 2000):
+            chunk = task_ids[i : i + 2000]
+            visible.update(task_list_for(generated_by).filter(pk__in=chunk).values_list("pk", flat=True))
+        task_ids = [pk for pk in task_ids if pk in visible]
+        items = [item for item in items if item.task_id is None or item.task_id in visible]
     item_ids = [i.pk for i in items]
     items_by_id = {i.pk: i for i in items}
     mr = dict(MaterialRequest.objects.filter(item_id__in=item_ids).values_list("pk", "item_id"))

@@ -3,6 +3,7 @@ a unit it hides exists."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -63,3 +64,29 @@ def test_a_hidden_unit_looks_like_a_missing_one(city: City) -> None:
     missing = _get(city.head_a, scope="unit", id=999999, **dates)
     assert hidden.status_code == missing.status_code == 404
     assert hidden.json() == missing.json()
+
+
+def test_a_plan_report_leaves_out_restricted_tasks_the_reader_may_not_see(city: City) -> None:
+    import datetime as dt
+
+    from qiantou.chasing.tests.factories import make_task
+    from qiantou.plans import services as plan_services
+
+    plan = make_plan(city, status="draft", title="专项核查任务分工方案")
+    make_task(plan, "1", dt.date(2026, 6, 30), lead=[city.lead], cooperating=[city.coop_a], text="公开任务甲")
+    secret = plan_services.task_create(  # recorded as task.create, with its text
+        actor=city.handler, plan=plan, no="2", text="涉密核查对象名单比对", lead_units=[city.lead],
+        cooperating_units=[city.coop_b], restricted=True,
+    )
+    type(plan).objects.filter(pk=plan.pk).update(status="issued")
+    dates = {"scope": "plan", "id": plan.pk, "start": "2026-01-01", "end": "2026-12-31"}
+    def text(user: Any) -> str:
+        response = _get(user, **dates)
+        assert response.status_code == 200
+        return json.dumps(response.json(), ensure_ascii=False)
+
+    outsider = text(city.head_a)  # 市财政局: named on task 1 only
+    assert "涉密核查对象名单比对" not in outsider and "公开任务甲" in outsider
+    for reader in (city.head_b, city.handler, city.auditor):  # named on it, the lead unit, the auditor
+        assert "涉密核查对象名单比对" in text(reader), reader
+    assert secret.restricted
