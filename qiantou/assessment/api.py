@@ -12,11 +12,10 @@ from django.utils import timezone
 from ninja import Router, Status
 
 from qiantou.assessment.ledger import ledger_rows
-from qiantou.assessment.report import ReportScopeError, build_report, report_params_check
+from qiantou.assessment.report import ReportScopeError, build_report, period_check, report_params_check
 from qiantou.assessment.scoring import compute_scorecard
 from qiantou.assessment.selectors import report_target_for, rules_get_for, rules_list_for
 from qiantou.plans.selectors import task_list_for
-from qiantou.workdays.calendar import EARLIEST_DATE, LATEST_DATE
 
 router = Router(tags=["assessment"])
 
@@ -64,14 +63,10 @@ def scorecard(
     rules = rules_get_for(user, rules_id)
     if not user.has_perm("assessment.view_scores", rules):
         raise Http404
-    dates = (("start", "开始日期", start), ("end", "结束日期", end), ("as_of", "截至日期", as_of))
-    for name, label, day in dates:
-        if day is not None and not EARLIEST_DATE <= day <= LATEST_DATE:
-            detail = f"{label}（{name}）应在 2000 年至 2100 年之间：{day.isoformat()}"
-            return Status(422, {"detail": detail, "errors": {name: detail}})
-    if end < start:
-        detail = "结束日期（end）早于开始日期（start）。"
-        return Status(422, {"detail": detail, "errors": {"end": detail}})
+    try:
+        period_check(start=start, end=end, as_of=as_of)
+    except ReportScopeError as exc:
+        return Status(422, {"detail": str(exc), "errors": {exc.field: str(exc)}})
     card = compute_scorecard(rules, start=start, end=end, as_of=as_of)
     return _iso(asdict(card))
 

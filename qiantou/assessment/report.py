@@ -89,17 +89,24 @@ class ReportScopeError(ValueError):
 REPORT_SCOPES = ("task", "plan", "unit")
 
 
-def report_params_check(*, scope: str, start: dt.date, end: dt.date) -> None:
-    """Refuse a scope other than task / plan / unit, a date outside 2000–2100 (the working calendar's
-    range, :data:`qiantou.workdays.calendar.EARLIEST_DATE`–``LATEST_DATE``) and an end before the start.
-    Raises :class:`ReportScopeError` naming the parameter."""
-    if scope not in REPORT_SCOPES:
-        raise ReportScopeError(f"范围（scope）应为 task / plan / unit：{scope}", "scope")
-    for name, label, day in (("start", "开始日期", start), ("end", "结束日期", end)):
-        if not EARLIEST_DATE <= day <= LATEST_DATE:
+def period_check(*, start: dt.date, end: dt.date, as_of: dt.date | None = None) -> None:
+    """Refuse a date outside 2000–2100 (the working calendar's range,
+    :data:`qiantou.workdays.calendar.EARLIEST_DATE`–``LATEST_DATE``) and an end before the start, for
+    the report and the scorecard. Raises :class:`ReportScopeError` naming the parameter."""
+    dates = (("start", "开始日期", start), ("end", "结束日期", end), ("as_of", "截至日期", as_of))
+    for name, label, day in dates:
+        if day is not None and not EARLIEST_DATE <= day <= LATEST_DATE:
             raise ReportScopeError(f"{label}（{name}）应在 2000 年至 2100 年之间：{day.isoformat()}", name)
     if end < start:
         raise ReportScopeError("结束日期（end）早于开始日期（start）。", "end")
+
+
+def report_params_check(*, scope: str, start: dt.date, end: dt.date) -> None:
+    """Refuse a scope other than task / plan / unit, then the period as :func:`period_check` does.
+    Raises :class:`ReportScopeError` naming the parameter."""
+    if scope not in REPORT_SCOPES:
+        raise ReportScopeError(f"范围（scope）应为 task / plan / unit：{scope}", "scope")
+    period_check(start=start, end=end)
 
 
 @dataclass
