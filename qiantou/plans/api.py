@@ -38,7 +38,7 @@ from qiantou.plans.selectors import (
 )
 from qiantou.plans.tasklist import task_list_query
 from qiantou.units.models import Unit
-from qiantou.workdays.calendar import EARLIEST_DATE, LATEST_DATE
+from qiantou.workdays.calendar import check_date_range
 
 router = Router(tags=["plans"])
 
@@ -196,14 +196,10 @@ def _check_task_input(fields: dict[str, Any], task: Task | None = None) -> None:
 
     ``fields``: the request's fields (ids under ``lead_unit_ids``/``cooperating_unit_ids``); ``task``:
     the task being changed, whose stored values stand in for fields not sent.
-    Raises ``ValidationError`` naming the field, in Chinese.
+    Raises ``DateOutOfRange`` or ``ValidationError`` naming the field, in Chinese.
     """
     for name in ("deadline", "deadline_end"):
-        day = fields.get(name)
-        if day is not None and not EARLIEST_DATE <= day <= LATEST_DATE:
-            raise ValidationError(
-                _("%(field)s 应在 2000 年至 2100 年之间：%(day)s") % {"field": name, "day": day.isoformat()}
-            )
+        check_date_range(fields.get(name), name)  # DateOutOfRange: a 422 naming the field
     start = fields["deadline"] if "deadline" in fields else getattr(task, "deadline", None)
     end = fields["deadline_end"] if "deadline_end" in fields else getattr(task, "deadline_end", None)
     if start is not None and end is not None and end < start:
