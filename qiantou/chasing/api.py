@@ -129,6 +129,7 @@ def _item_out(item: ChaseItem, today: dt.date) -> dict[str, Any]:
 
 
 def _submission_out(sub: MaterialSubmission) -> dict[str, Any]:
+    attachments = list(sub.attachments.all())  # read once for both keys
     return {
         "id": sub.pk,
         "request_id": sub.request_id,
@@ -136,8 +137,8 @@ def _submission_out(sub: MaterialSubmission) -> dict[str, Any]:
         "submitted_at": sub.submitted_at,
         "decision": sub.decision,
         "reason": sub.reason,
-        "files": [a.original_name for a in sub.attachments.all()],
-        "attachments": [_attachment_out(a) for a in sub.attachments.all()],
+        "files": [a.original_name for a in attachments],
+        "attachments": [_attachment_out(a) for a in attachments],
     }
 
 
