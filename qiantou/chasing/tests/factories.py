@@ -8,6 +8,7 @@ import itertools
 from dataclasses import dataclass
 from typing import Any
 
+from django.test import Client
 from django.utils import timezone
 
 from qiantou.accounts.models import Role, User
@@ -140,3 +141,10 @@ def run_jobs(limit: int = 100000) -> int:
     from qiantou.chasing.jobs import run_ready_jobs
 
     return run_ready_jobs(limit)
+
+
+def client_for(user: Any) -> Client:
+    """A test client logged in as ``user``."""
+    c = Client()
+    c.force_login(user)
+    return c

@@ -6,12 +6,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from qiantou.chasing import services
 from qiantou.chasing.models import ReportCycle, ReportRequest
-from qiantou.chasing.tests.factories import City, at, make_plan, make_task
+from qiantou.chasing.tests.factories import City, at, client_for, make_plan, make_task
 from qiantou.workdays.recurrence import RecurrenceRule, RuleError
 
 pytestmark = pytest.mark.django_db
@@ -21,12 +20,6 @@ pytestmark = pytest.mark.django_db
 def on_30_november(monkeypatch: pytest.MonkeyPatch) -> None:
     """The clock reads 2026-11-30 10:00 Asia/Shanghai (the QA pass's day)."""
     monkeypatch.setattr(timezone, "now", lambda: at("2026-11-30 10:00"))
-
-
-def _client(user: object) -> Client:
-    c = Client()
-    c.force_login(user)  # type: ignore[arg-type]
-    return c
 
 
 @pytest.mark.parametrize(("month", "day"), [(2, 30), (2, 31), (4, 31), (11, 31)])
@@ -54,7 +47,7 @@ def _form(**over: object) -> dict[str, object]:
 def test_page_refuses_30_february_naming_the_day_field(city: City) -> None:
     plan = make_plan(city)
     make_task(plan, "1", dt.date(2026, 12, 31), lead=[city.coop_a])
-    r = _client(city.handler).post(f"/chasing/plans/{plan.pk}/cycles/new/", _form())
+    r = client_for(city.handler).post(f"/chasing/plans/{plan.pk}/cycles/new/", _form())
     assert r.status_code == 200
     assert r.context["form"].errors["day"] == ["2月没有30日（2月最多29日），请改正“日”。"]
     assert not ReportCycle.objects.exists()
@@ -65,7 +58,7 @@ def test_api_refuses_30_february(city: City) -> None:
     plan = make_plan(city)
     body = {"title": "年报", "rule": {"kind": "yearly", "month": 2, "day": 30},
             "start_date": "2026-01-01", "end_date": "2027-12-31"}
-    r = _client(city.handler).post(
+    r = client_for(city.handler).post(
         f"/api/chasing/plans/{plan.pk}/report-cycles", body, content_type="application/json"
     )
     assert r.status_code == 422 and "日（day）" in r.json()["detail"]
@@ -103,7 +96,7 @@ def test_a_cycle_whose_every_period_is_past_is_refused(city: City) -> None:
 def test_cycle_page_says_which_past_periods_were_left_out(city: City) -> None:
     plan = make_plan(city)
     make_task(plan, "1", dt.date(2026, 12, 31), lead=[city.coop_a])
-    r = _client(city.handler).post(
+    r = client_for(city.handler).post(
         f"/chasing/plans/{plan.pk}/cycles/new/",
         _form(kind="monthly", day=20),
         follow=True,

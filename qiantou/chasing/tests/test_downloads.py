@@ -13,17 +13,11 @@ from django.test import Client
 from qiantou.audit.models import AuditEvent
 from qiantou.chasing import services
 from qiantou.chasing.models import Attachment, ReportCycle, ReportRequest
-from qiantou.chasing.tests.factories import City, at, make_plan, make_task
+from qiantou.chasing.tests.factories import City, at, client_for, make_plan, make_task
 
 pytestmark = pytest.mark.django_db
 
 PDF = b"%PDF-1.7\n" + b"x" * 2000 + b"\n%%EOF"
-
-
-def _client(user: object) -> Client:
-    c = Client()
-    c.force_login(user)  # type: ignore[arg-type]
-    return c
 
 
 def _material_with_pdf(city: City) -> tuple[int, Attachment]:
@@ -32,7 +26,7 @@ def _material_with_pdf(city: City) -> tuple[int, Attachment]:
         actor=city.handler, plan=plan, unit=city.coop_a, title="统计数据", due_date=dt.date(2026, 12, 15),
         now=at("2026-11-30 08:00"),
     )
-    r = _client(city.liaison_a).post(
+    r = client_for(city.liaison_a).post(
         f"/chasing/materials/{req.pk}/",
         {"text": "见附件", "attachments": [SimpleUploadedFile("统计表.pdf", PDF)]},
     )
@@ -42,7 +36,7 @@ def _material_with_pdf(city: City) -> tuple[int, Attachment]:
 
 def test_material_file_is_linked_and_downloadable_by_the_handler(city: City) -> None:
     req_pk, att = _material_with_pdf(city)
-    handler = _client(city.handler)
+    handler = client_for(city.handler)
     page = handler.get(f"/chasing/materials/{req_pk}/").content.decode()
     assert f'href="/chasing/attachments/{att.pk}/"' in page
     r = handler.get(f"/chasing/attachments/{att.pk}/")
@@ -59,16 +53,16 @@ def test_material_file_is_linked_and_downloadable_by_the_handler(city: City) -> 
 def test_material_file_visibility_web_and_api(city: City) -> None:
     _, att = _material_with_pdf(city)
     for user in (city.handler, city.liaison_a, city.supervisor, city.auditor):
-        assert _client(user).get(f"/chasing/attachments/{att.pk}/").status_code == 200, user
-        assert _client(user).get(f"/api/chasing/attachments/{att.pk}").status_code == 200, user
+        assert client_for(user).get(f"/chasing/attachments/{att.pk}/").status_code == 200, user
+        assert client_for(user).get(f"/api/chasing/attachments/{att.pk}").status_code == 200, user
     for user in (city.liaison_b, city.admin):
-        assert _client(user).get(f"/chasing/attachments/{att.pk}/").status_code == 404, user
-        assert _client(user).get(f"/api/chasing/attachments/{att.pk}").status_code == 404, user
-    assert _client(city.handler).get(f"/chasing/attachments/{att.pk + 999}/").status_code == 404
+        assert client_for(user).get(f"/chasing/attachments/{att.pk}/").status_code == 404, user
+        assert client_for(user).get(f"/api/chasing/attachments/{att.pk}").status_code == 404, user
+    assert client_for(city.handler).get(f"/chasing/attachments/{att.pk + 999}/").status_code == 404
     assert Client().get(f"/api/chasing/attachments/{att.pk}").status_code == 401
-    api = _client(city.liaison_b).get(f"/api/chasing/attachments/{att.pk}")
+    api = client_for(city.liaison_b).get(f"/api/chasing/attachments/{att.pk}")
     assert api.status_code == 404
-    r = _client(city.handler).get(f"/api/chasing/attachments/{att.pk}")
+    r = client_for(city.handler).get(f"/api/chasing/attachments/{att.pk}")
     assert r.content == PDF and r["Content-Disposition"].startswith("attachment;")
 
 
@@ -81,15 +75,15 @@ def test_report_file_is_linked_and_downloadable(city: City) -> None:
     )
     services.report_requests_generate(cycle=cycle, now=at("2026-12-20 08:00"))
     rr = ReportRequest.objects.get(cycle=cycle, unit=city.coop_a)
-    r = _client(city.liaison_a).post(
+    r = client_for(city.liaison_a).post(
         f"/chasing/reports/{rr.pk}/",
         {"status": "on_track", "text": "按计划推进", "figures": "",
          "attachments": [SimpleUploadedFile("进展.pdf", PDF)]},
     )
     assert r.status_code == 302, r.content
     att = Attachment.objects.get(report__request=rr)
-    page = _client(city.handler).get(f"/chasing/reports/{rr.pk}/").content.decode()
+    page = client_for(city.handler).get(f"/chasing/reports/{rr.pk}/").content.decode()
     assert f'href="/chasing/attachments/{att.pk}/"' in page
-    assert _client(city.handler).get(f"/chasing/attachments/{att.pk}/").content == PDF
-    assert _client(city.liaison_b).get(f"/chasing/attachments/{att.pk}/").status_code == 404
+    assert client_for(city.handler).get(f"/chasing/attachments/{att.pk}/").content == PDF
+    assert client_for(city.liaison_b).get(f"/chasing/attachments/{att.pk}/").status_code == 404
     assert ReportCycle.objects.count() == 1

@@ -6,13 +6,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.test import Client
 
 from qiantou.assessment.models import ScoringRules
 from qiantou.assessment.scoring import compute_scorecard
 from qiantou.chasing import services
 from qiantou.chasing.models import ChaseItem, ItemKind, ItemState, MaterialRequest
-from qiantou.chasing.tests.factories import City, at, make_plan
+from qiantou.chasing.tests.factories import City, at, client_for, make_plan
 from qiantou.units.models import Unit, UnitKind
 
 pytestmark = pytest.mark.django_db
@@ -25,12 +24,6 @@ def group(city: City) -> Unit:
     )
 
 
-def _client(user: object) -> Client:
-    c = Client()
-    c.force_login(user)  # type: ignore[arg-type]
-    return c
-
-
 def test_service_refuses_a_group_naming_the_field(city: City, group: Unit) -> None:
     with pytest.raises(services.ChasingError, match=r"报送单位（unit_id）“各有关单位”是集合主体"):
         services.material_request_create(
@@ -41,15 +34,15 @@ def test_service_refuses_a_group_naming_the_field(city: City, group: Unit) -> No
 
 def test_page_and_api_refuse_a_group(city: City, group: Unit) -> None:
     plan = make_plan(city)
-    page = _client(city.handler).get(f"/chasing/plans/{plan.pk}/materials/new/").content.decode()
+    page = client_for(city.handler).get(f"/chasing/plans/{plan.pk}/materials/new/").content.decode()
     assert "各有关单位" not in page and "市财政局" in page
-    r = _client(city.handler).post(
+    r = client_for(city.handler).post(
         f"/chasing/plans/{plan.pk}/materials/new/",
         {"unit": group.pk, "title": "统计数据", "due_mode": "days", "due_working_days": 5},
     )
     assert r.status_code == 200
     assert "集合主体" in r.context["form"].errors["unit"][0]
-    api = _client(city.handler).post(
+    api = client_for(city.handler).post(
         f"/api/chasing/plans/{plan.pk}/material-requests",
         {"unit_id": group.pk, "title": "统计数据", "due_working_days": 5},
         content_type="application/json",

@@ -6,19 +6,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.test import Client
 
 from qiantou.chasing import services
 from qiantou.chasing.models import ReportRequest
-from qiantou.chasing.tests.factories import City, at, make_plan, make_task
+from qiantou.chasing.tests.factories import City, at, client_for, make_plan, make_task
 
 pytestmark = pytest.mark.django_db
-
-
-def _client(user: object) -> Client:
-    c = Client()
-    c.force_login(user)  # type: ignore[arg-type]
-    return c
 
 
 @pytest.fixture
@@ -44,9 +37,9 @@ def test_item_page_links_to_its_material_and_report_page(city: City, setup: tupl
     mr = MaterialRequest.objects.get(pk=mr_pk)
     rr = ReportRequest.objects.get(pk=rr_pk)
     for user in (city.handler, city.liaison_a):
-        page = _client(user).get(f"/chasing/items/{mr.item_id}/").content.decode()
+        page = client_for(user).get(f"/chasing/items/{mr.item_id}/").content.decode()
         assert f'href="/chasing/materials/{mr_pk}/"' in page
-        page = _client(user).get(f"/chasing/items/{rr.item_id}/").content.decode()
+        page = client_for(user).get(f"/chasing/items/{rr.item_id}/").content.decode()
         assert f'href="/chasing/reports/{rr_pk}/"' in page
 
 
@@ -54,11 +47,11 @@ def test_requests_page_lists_cycles_and_materials_and_is_in_the_nav(
     city: City, setup: tuple[int, int, int]
 ) -> None:
     mr_pk, cycle_pk, _ = setup
-    home = _client(city.handler).get("/chasing/").content.decode()
+    home = client_for(city.handler).get("/chasing/").content.decode()
     assert 'href="/chasing/requests/"' in home
     for user in (city.handler, city.liaison_a, city.supervisor):
-        page = _client(user).get("/chasing/requests/").content.decode()
+        page = client_for(user).get("/chasing/requests/").content.decode()
         assert f'href="/chasing/cycles/{cycle_pk}/"' in page, user
         assert f'href="/chasing/materials/{mr_pk}/"' in page, user
-    outsider = _client(city.liaison_b).get("/chasing/requests/").content.decode()
+    outsider = client_for(city.liaison_b).get("/chasing/requests/").content.decode()
     assert "月度进展" not in outsider and "统计数据" not in outsider

@@ -6,20 +6,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.test import Client
 
 from qiantou.chasing import services
 from qiantou.chasing.models import ProgressReport, ReportRequest
 from qiantou.chasing.selectors import Light, status_light
-from qiantou.chasing.tests.factories import City, at, make_plan, make_task
+from qiantou.chasing.tests.factories import City, at, client_for, make_plan, make_task
 
 pytestmark = pytest.mark.django_db
-
-
-def _client(user: object) -> Client:
-    c = Client()
-    c.force_login(user)  # type: ignore[arg-type]
-    return c
 
 
 @pytest.fixture
@@ -46,7 +39,7 @@ def rr(city: City) -> ReportRequest:
 def test_page_refuses_non_numbers_naming_the_line(
     city: City, rr: ReportRequest, figures: str, message: str
 ) -> None:
-    r = _client(city.liaison_a).post(
+    r = client_for(city.liaison_a).post(
         f"/chasing/reports/{rr.pk}/", {"status": "on_track", "text": "推进中", "figures": figures}
     )
     assert r.status_code == 200
@@ -55,7 +48,7 @@ def test_page_refuses_non_numbers_naming_the_line(
 
 
 def test_page_accepts_numbers(city: City, rr: ReportRequest) -> None:
-    r = _client(city.liaison_a).post(
+    r = client_for(city.liaison_a).post(
         f"/chasing/reports/{rr.pk}/",
         {"status": "on_track", "text": "推进中", "figures": "资金=1,200.5\n项目=-3"},
     )
@@ -65,7 +58,7 @@ def test_page_accepts_numbers(city: City, rr: ReportRequest) -> None:
 
 @pytest.mark.parametrize("value", ["abc", "NaN", "1e999", True, None])
 def test_api_refuses_non_numbers_naming_the_figure(city: City, rr: ReportRequest, value: object) -> None:
-    r = _client(city.liaison_a).post(
+    r = client_for(city.liaison_a).post(
         f"/api/chasing/report-requests/{rr.pk}/reports",
         {"status": "on_track", "text": "推进中", "figures": {"资金": value}},
         content_type="application/json",
@@ -81,5 +74,5 @@ def test_late_report_is_green_and_says_how_late(city: City, rr: ReportRequest) -
     )
     rr.refresh_from_db()
     assert status_light(rr, dt.date(2026, 12, 15)) == Light.GREEN  # done: nothing more is owed
-    page = _client(city.handler).get(f"/chasing/reports/{rr.pk}/").content.decode()
+    page = client_for(city.handler).get(f"/chasing/reports/{rr.pk}/").content.decode()
     assert "逾期3个工作日报送" in page

@@ -12,15 +12,9 @@ from django.test import Client
 from qiantou.chasing import services
 from qiantou.chasing.models import MaterialRequest, MaterialSubmission, ReportCycle
 from qiantou.chasing.scheduler import tick
-from qiantou.chasing.tests.factories import City, at, make_plan, run_jobs
+from qiantou.chasing.tests.factories import City, at, client_for, make_plan, run_jobs
 
 pytestmark = pytest.mark.django_db
-
-
-def _client(user: object) -> Client:
-    c = Client()
-    c.force_login(user)  # type: ignore[arg-type]
-    return c
 
 
 @pytest.fixture
@@ -41,7 +35,7 @@ def req(city: City) -> MaterialRequest:
 
 def test_pages_render_for_the_people_involved(city: City, req: MaterialRequest) -> None:
     for user in (city.handler, city.liaison_a, city.supervisor):
-        c = _client(user)
+        c = client_for(user)
         for url in (
             "/chasing/",
             "/chasing/board/",
@@ -52,27 +46,28 @@ def test_pages_render_for_the_people_involved(city: City, req: MaterialRequest) 
         ):
             response = c.get(url)
             assert response.status_code == 200, (user, url)
-    board = _client(city.supervisor).get("/chasing/board/").content.decode()
+    board = client_for(city.supervisor).get("/chasing/board/").content.decode()
     assert "市财政局" in board and "统计数据" in board
-    calendar = _client(city.handler).get("/chasing/calendar/?year=2024&start=2024-02-07&n=5").content.decode()
+    calendar_page = client_for(city.handler).get("/chasing/calendar/?year=2024&start=2024-02-07&n=5")
+    calendar = calendar_page.content.decode()
     assert "2024-02-20" in calendar and "调休上班" in calendar
 
 
 def test_outsiders_get_404_on_pages_and_api(city: City, req: MaterialRequest) -> None:
-    outsider = _client(city.liaison_b)
+    outsider = client_for(city.liaison_b)
     assert outsider.get(f"/chasing/items/{req.item_id}/").status_code == 404
     assert outsider.get(f"/chasing/materials/{req.pk}/").status_code == 404
     assert outsider.get(f"/api/chasing/items/{req.item_id}").status_code == 404
     assert outsider.get(f"/api/chasing/items/{req.item_id + 999}").status_code == 404
     assert outsider.get("/api/chasing/items").json() == []
-    assert _client(city.admin).get("/api/chasing/items").json() == []
+    assert client_for(city.admin).get("/api/chasing/items").json() == []
     assert Client().get("/api/chasing/items").status_code == 401
     assert Client().get("/chasing/").status_code == 302
 
 
 def test_api_material_request_round_trip(city: City) -> None:
     plan = make_plan(city)
-    handler = _client(city.handler)
+    handler = client_for(city.handler)
     body = {"unit_id": city.coop_a.pk, "title": "年度总结", "due_working_days": 5, "issued_on": "2024-02-07"}
     r = handler.post(
         f"/api/chasing/plans/{plan.pk}/material-requests", json.dumps(body), content_type="application/json"
@@ -81,7 +76,7 @@ def test_api_material_request_round_trip(city: City) -> None:
     assert r.json()["due_date"] == "2024-02-20"
     request_id = r.json()["id"]
     assert (
-        _client(city.liaison_a)
+        client_for(city.liaison_a)
         .post(
             f"/api/chasing/plans/{plan.pk}/material-requests",
             json.dumps(body),
@@ -90,7 +85,7 @@ def test_api_material_request_round_trip(city: City) -> None:
         .status_code
         == 404
     )
-    liaison = _client(city.liaison_a)
+    liaison = client_for(city.liaison_a)
     bad = liaison.post(
         f"/api/chasing/material-requests/{request_id}/submissions",
         {"text": "见附件", "files": [SimpleUploadedFile("病毒.exe", b"MZ" + b"\x00" * 64)]},
@@ -118,7 +113,7 @@ def test_api_material_request_round_trip(city: City) -> None:
 
 def test_api_bad_input_is_422_and_changes_nothing(city: City) -> None:
     plan = make_plan(city)
-    handler = _client(city.handler)
+    handler = client_for(city.handler)
     r = handler.post(
         f"/api/chasing/plans/{plan.pk}/report-cycles",
         json.dumps(
@@ -145,7 +140,7 @@ def test_api_bad_input_is_422_and_changes_nothing(city: City) -> None:
 
 
 def test_page_upload_and_ack(city: City, req: MaterialRequest) -> None:
-    liaison = _client(city.liaison_a)
+    liaison = client_for(city.liaison_a)
     refused = liaison.post(
         f"/chasing/materials/{req.pk}/",
         {"text": "附件", "attachments": [SimpleUploadedFile("a.html", b"<html><script>x</script>")]},
